@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LabInputError } from '../../src/lab/errors.js';
 import { Milenage, opcFromOp } from '../../src/lab/milenage.js';
+import { throwsLabInput } from './input-error.js';
 import { ALL_SETS, hex } from './milenage-vectors.js';
 
 for (const set of ALL_SETS) {
@@ -39,30 +39,18 @@ test('one instance gives the same answers when called again and for other RANDs 
   assert.is(first, a.f3);
 });
 
-function throwsInput(fn: () => unknown, field: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, LabInputError);
-    assert.is((err as LabInputError).code, 'ERR_LAB_LENGTH');
-    assert.is((err as LabInputError).field, field);
-    return;
-  }
-  assert.unreachable(`no error for a bad ${field}`);
-}
-
 test('inputs of the wrong length or type are refused with ERR_LAB_LENGTH naming the input', () => {
   const k = Buffer.alloc(16);
   const milenage = new Milenage(k, Buffer.alloc(16));
-  throwsInput(() => new Milenage(Buffer.alloc(15), Buffer.alloc(16)), 'K');
-  throwsInput(() => new Milenage(k, Buffer.alloc(17)), 'OPc');
-  throwsInput(() => new Milenage('00'.repeat(16) as unknown as Buffer, Buffer.alloc(16)), 'K');
-  throwsInput(() => opcFromOp(k, Buffer.alloc(8)), 'OP');
-  throwsInput(() => opcFromOp(Buffer.alloc(32), Buffer.alloc(16)), 'K');
-  throwsInput(() => milenage.f2345(Buffer.alloc(15)), 'RAND');
-  throwsInput(() => milenage.f5star(undefined as unknown as Buffer), 'RAND');
-  throwsInput(() => milenage.f1(Buffer.alloc(16), Buffer.alloc(5), Buffer.alloc(2)), 'SQN');
-  throwsInput(() => milenage.f1star(Buffer.alloc(16), Buffer.alloc(6), Buffer.alloc(3)), 'AMF');
+  throwsLabInput(() => new Milenage(Buffer.alloc(15), Buffer.alloc(16)), 'ERR_LAB_LENGTH', 'K');
+  throwsLabInput(() => new Milenage(k, Buffer.alloc(17)), 'ERR_LAB_LENGTH', 'OPc');
+  throwsLabInput(() => new Milenage('00'.repeat(16) as unknown as Buffer, Buffer.alloc(16)), 'ERR_LAB_LENGTH', 'K');
+  throwsLabInput(() => opcFromOp(k, Buffer.alloc(8)), 'ERR_LAB_LENGTH', 'OP');
+  throwsLabInput(() => opcFromOp(Buffer.alloc(32), Buffer.alloc(16)), 'ERR_LAB_LENGTH', 'K');
+  throwsLabInput(() => milenage.f2345(Buffer.alloc(15)), 'ERR_LAB_LENGTH', 'RAND');
+  throwsLabInput(() => milenage.f5star(undefined as unknown as Buffer), 'ERR_LAB_LENGTH', 'RAND');
+  throwsLabInput(() => milenage.f1(Buffer.alloc(16), Buffer.alloc(5), Buffer.alloc(2)), 'ERR_LAB_LENGTH', 'SQN');
+  throwsLabInput(() => milenage.f1star(Buffer.alloc(16), Buffer.alloc(6), Buffer.alloc(3)), 'ERR_LAB_LENGTH', 'AMF');
 });
 
 test.run();
