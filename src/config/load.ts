@@ -36,6 +36,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const problems: ConfigProblem[] = [];
   const file = configFileFrom(opts.argv ?? process.argv.slice(2), problems) ?? opts.file;
   const input = file === undefined ? {} : readYamlFile(file, problems);
+  // Without the file's content every other finding would be noise.
+  if (problems.length > 0) throw new ConfigError(problems);
   applyEnvironment(input, opts.env ?? process.env, problems);
   const config = validate(input, problems);
   if (problems.length > 0) throw new ConfigError(problems);

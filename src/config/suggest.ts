@@ -1,10 +1,14 @@
-/** The known name closest to `name` (Levenshtein), when it is close enough to be a likely typo. */
+/**
+ * The known name closest to `name` (Levenshtein), when it is close enough to be a likely typo; a
+ * name that lacks only a suffix such as "_ms" counts as one edit away.
+ */
 export function suggest(name: string, known: readonly string[]): string | null {
   const lower = name.toLowerCase();
   let best: string | null = null;
   let bestDistance = Math.max(1, Math.min(3, Math.floor(lower.length / 3)));
   for (const candidate of known) {
-    const d = distance(lower, candidate.toLowerCase());
+    const known = candidate.toLowerCase();
+    const d = known.startsWith(`${lower}_`) ? 1 : distance(lower, known);
     if (d <= bestDistance && (best === null || d < bestDistance)) {
       best = candidate;
       bestDistance = d;
