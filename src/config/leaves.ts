@@ -70,87 +70,76 @@ export function hostPortOrEmpty(def: string): Leaf<string> {
     typeof v === 'string' && (v === '' || parseHostPort(v) !== null) ? v : undefined);
 }
 
-/** A list of distinct names from `names`; `min` entries at least. */
-export function nameList<T extends string>(names: readonly T[], def: readonly T[], min = 1): Leaf<readonly T[]> {
-  const allowed = `a list of distinct values from [${names.join(', ')}]${min > 0 ? `, at least ${min}` : ''}`;
+/** A list leaf: `min` entries at least, each checked by `entry`, which records its own problems. */
+function list<T>(
+  allowed: string,
+  def: readonly T[],
+  min: number,
+  entry: (value: unknown, at: string, problems: ConfigProblem[], accepted: readonly T[]) => T | undefined,
+): Leaf<readonly T[]> {
   return {
     kind: 'leaf',
     allowed,
     default: def,
     check(value, key, problems) {
       if (!Array.isArray(value)) return fail(problems, key, value, allowed, 'is not a list');
-      if (value.length < min) return fail(problems, key, value, allowed, 'has too few entries');
+      if (value.length < min) return fail(problems, key, value, allowed, value.length === 0 ? 'is empty' : 'has too few entries');
       const out: T[] = [];
-      let ok = true;
-      value.forEach((entry: unknown, i) => {
-        const name = names.find((n) => n === entry);
-        if (name === undefined) {
-          const hint = typeof entry === 'string' ? suggest(entry, names) : null;
-          problems.push(problem(`${key}[${i}]`, entry, allowed, hint === null ? undefined : `is unknown (did you mean "${hint}"?)`));
-          ok = false;
-        } else if (out.includes(name)) {
-          problems.push(problem(`${key}[${i}]`, entry, allowed, 'is listed twice'));
-          ok = false;
-        } else {
-          out.push(name);
-        }
+      const before = problems.length;
+      value.forEach((v: unknown, i) => {
+        const accepted = entry(v, `${key}[${i}]`, problems, out);
+        if (accepted !== undefined) out.push(accepted);
       });
-      return ok ? out : undefined;
+      return problems.length === before ? out : undefined;
     },
   };
 }
 
+/** A list of distinct names from `names`, one at least. */
+export function nameList<T extends string>(names: readonly T[], def: readonly T[]): Leaf<readonly T[]> {
+  const allowed = `a list of distinct values from [${names.join(', ')}], at least 1`;
+  return list(allowed, def, 1, (v, at, problems, accepted) => {
+    const name = names.find((n) => n === v);
+    if (name === undefined) {
+      const hint = typeof v === 'string' ? suggest(v, names) : null;
+      problems.push(problem(at, v, allowed, hint === null ? undefined : `is unknown (did you mean "${hint}"?)`));
+    } else if (accepted.includes(name)) {
+      problems.push(problem(at, v, allowed, 'is listed twice'));
+    } else {
+      return name;
+    }
+    return undefined;
+  });
+}
+
 export function addressList(def: readonly string[]): Leaf<readonly string[]> {
   const allowed = 'a list of IPv4 / IPv6 addresses or CIDRs (address/prefix)';
-  return {
-    kind: 'leaf',
-    allowed,
-    default: def,
-    check(value, key, problems) {
-      if (!Array.isArray(value)) return fail(problems, key, value, allowed, 'is not a list');
-      let ok = true;
-      value.forEach((entry: unknown, i) => {
-        if (typeof entry !== 'string' || !isIpOrCidr(entry)) {
-          problems.push(problem(`${key}[${i}]`, entry, allowed));
-          ok = false;
-        }
-      });
-      return ok ? (value as string[]) : undefined;
-    },
-  };
+  return list(allowed, def, 0, (v, at, problems) => {
+    if (typeof v === 'string' && isIpOrCidr(v)) return v;
+    problems.push(problem(at, v, allowed));
+    return undefined;
+  });
 }
 
 const LISTENER_KEYS = ['transport', 'address', 'port'] as const;
 
 export function listenerList(def: readonly Listener[]): Leaf<readonly Listener[]> {
   const allowed = 'a non-empty list of { transport: udp | tcp, address: <IPv4 or IPv6 literal>, port: 1-65535 }';
-  return {
-    kind: 'leaf',
-    allowed,
-    default: def,
-    check(value, key, problems) {
-      if (!Array.isArray(value)) return fail(problems, key, value, allowed, 'is not a list');
-      if (value.length === 0) return fail(problems, key, value, allowed, 'is empty');
-      const out: Listener[] = [];
-      const before = problems.length;
-      value.forEach((entry: unknown, i) => {
-        const at = `${key}[${i}]`;
-        if (!isMapping(entry)) {
-          problems.push(problem(at, entry, allowed, 'is not a mapping'));
-          return;
-        }
-        for (const k of Object.keys(entry)) {
-          if (!(LISTENER_KEYS as readonly string[]).includes(k)) problems.push(unknownKey(`${at}.${k}`, entry[k], k, LISTENER_KEYS));
-        }
-        const { transport, address, port } = entry;
-        if (transport !== 'udp' && transport !== 'tcp') problems.push(problem(`${at}.transport`, transport, '"udp" | "tcp"'));
-        if (typeof address !== 'string' || !isIpLiteral(address)) problems.push(problem(`${at}.address`, address, 'an IPv4 or IPv6 literal (0.0.0.0 or :: for every address)'));
-        if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) problems.push(problem(`${at}.port`, port, 'an integer from 1 to 65535'));
-        if (problems.length === before) out.push({ transport: transport as Listener['transport'], address: address as string, port: port as number });
-      });
-      return problems.length === before ? out : undefined;
-    },
-  };
+  return list(allowed, def, 1, (entry, at, problems) => {
+    if (!isMapping(entry)) {
+      problems.push(problem(at, entry, allowed, 'is not a mapping'));
+      return undefined;
+    }
+    const before = problems.length;
+    for (const k of Object.keys(entry)) {
+      if (!(LISTENER_KEYS as readonly string[]).includes(k)) problems.push(unknownKey(`${at}.${k}`, entry[k], k, LISTENER_KEYS));
+    }
+    const { transport, address, port } = entry;
+    if (transport !== 'udp' && transport !== 'tcp') problems.push(problem(`${at}.transport`, transport, '"udp" | "tcp"'));
+    if (typeof address !== 'string' || !isIpLiteral(address)) problems.push(problem(`${at}.address`, address, 'an IPv4 or IPv6 literal (0.0.0.0 or :: for every address)'));
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) problems.push(problem(`${at}.port`, port, 'an integer from 1 to 65535'));
+    return problems.length === before ? { transport: transport as Listener['transport'], address: address as string, port: port as number } : undefined;
+  });
 }
 
 export function isMapping(v: unknown): v is Record<string, unknown> {

@@ -13,7 +13,7 @@
 // here); only q is interpreted, because its syntax is fixed by RFC 3329 itself.
 
 import { SecAgreeError } from './errors.js';
-import { equalsIgnoreCase, isTokenChar, scanQuotedString, scanToken, skipWhitespace } from './lexical.js';
+import { equalsIgnoreCase, scanQuotedString, scanToken, skipWhitespace } from './lexical.js';
 
 export interface SecParam {
   /** As written. */
@@ -135,5 +135,5 @@ function syntax(message: string, line: number, offset: number): SecAgreeError {
 function describe(v: string, pos: number): string {
   if (pos >= v.length) return 'the end of the value';
   const c = v.charCodeAt(pos);
-  return isTokenChar(c) || (c > 0x20 && c < 0x7f) ? `"${v[pos]}"` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+  return c > 0x20 && c < 0x7f ? `"${v[pos]}"` : `byte 0x${c.toString(16).padStart(2, '0')}`;
 }

@@ -71,12 +71,16 @@ const MAX_SPI_DIGITS = 10;
 const MAX_PORT_DIGITS = 10;
 
 // Slots of the Annex H parameters while one mechanism is read.
-const PARAMS = ['alg', 'ealg', 'prot', 'mod', 'spi-c', 'spi-s', 'port-c', 'port-s'] as const;
 const ALG = 0, EALG = 1, PROT = 2, MOD = 3, SPI_C = 4, SPI_S = 5, PORT_C = 6, PORT_S = 7;
 
 function paramSlot(name: string): number {
-  for (let i = 0; i < PARAMS.length; i++) if (equalsIgnoreCase(name, PARAMS[i]!)) return i;
-  return -1;
+  switch (name.length) {
+    case 3: return equalsIgnoreCase(name, 'alg') ? ALG : equalsIgnoreCase(name, 'mod') ? MOD : -1;
+    case 4: return equalsIgnoreCase(name, 'ealg') ? EALG : equalsIgnoreCase(name, 'prot') ? PROT : -1;
+    case 5: return equalsIgnoreCase(name, 'spi-c') ? SPI_C : equalsIgnoreCase(name, 'spi-s') ? SPI_S : -1;
+    case 6: return equalsIgnoreCase(name, 'port-c') ? PORT_C : equalsIgnoreCase(name, 'port-s') ? PORT_S : -1;
+    default: return -1;
+  }
 }
 
 /** Reads mechanism `m` (at position `index` of its list) as an ipsec-3gpp offer. */
