@@ -42,7 +42,17 @@ export function bool(def: boolean): Leaf<boolean> {
 
 export function oneOf<T extends string | number>(values: readonly T[], def: T): Leaf<T> {
   const allowed = values.map((x) => JSON.stringify(x)).join(' | ');
-  return leaf(allowed, def, (v) => values.find((x) => x === v));
+  const node = leaf(allowed, def, (v) => values.find((x) => x === v));
+  if (!values.includes('null' as T)) return node;
+  // An unquoted null in YAML is no value at all; say so rather than guess what was meant.
+  return {
+    ...node,
+    check(value, key, problems) {
+      if (value !== null) return node.check(value, key, problems);
+      problems.push(problem(key, value, allowed, 'is a YAML null: write "null" in quotes for the null algorithm, or "" for none'));
+      return undefined;
+    },
+  };
 }
 
 export function ipv4OrEmpty(def: string): Leaf<string> {
@@ -99,7 +109,8 @@ function list<T>(
 export function nameList<T extends string>(names: readonly T[], def: readonly T[]): Leaf<readonly T[]> {
   const allowed = `a list of distinct values from [${names.join(', ')}], at least 1`;
   return list(allowed, def, 1, (v, at, problems, accepted) => {
-    const name = names.find((n) => n === v);
+    // In a list of algorithm names an unquoted YAML null can only mean the algorithm "null".
+    const name = names.find((n) => n === (v === null ? 'null' : v));
     if (name === undefined) {
       const hint = typeof v === 'string' ? suggest(v, names) : null;
       problems.push(problem(at, v, allowed, hint === null ? undefined : `is unknown (did you mean "${hint}"?)`));

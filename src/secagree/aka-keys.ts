@@ -106,13 +106,18 @@ function scan(v: string, items: Item[], cks: KeyParam[], iks: KeyParam[]): KeyEr
   const syntax = (pos: number, what: string): KeyError => new KeyError('AKA_BAD_SYNTAX', challenge, null, `${what} at offset ${pos}`, null);
   let pos = skipWhitespace(v, 0);
   if (pos === v.length) return syntax(pos, 'empty value');
+  // Right after a scheme (no comma): only its first auth-param may follow.
+  let afterScheme = false;
   while (pos < v.length) {
     const start = pos;
     pos = scanToken(v, pos);
     if (pos === start) return syntax(pos, 'expected an auth-scheme or auth-param name');
     const nameEnd = pos;
     const afterName = skipWhitespace(v, pos);
-    if (challenge >= 0 && v.charCodeAt(afterName) === 0x3d /* = */) {
+    const isParam = challenge >= 0 && v.charCodeAt(afterName) === 0x3d /* = */;
+    if (afterScheme && !isParam) return syntax(start, 'expected an auth-param after the auth-scheme');
+    afterScheme = false;
+    if (isParam) {
       const valueAt = skipWhitespace(v, afterName + 1);
       let end: number;
       let valueStart = valueAt;
@@ -149,7 +154,10 @@ function scan(v: string, items: Item[], cks: KeyParam[], iks: KeyParam[]): KeyEr
       }
       items.push({ start, end, challenge, param: false });
       // The first auth-param follows the scheme without a comma.
-      if (pos < v.length && v.charCodeAt(pos) !== 0x2c) continue;
+      if (pos < v.length && v.charCodeAt(pos) !== 0x2c) {
+        afterScheme = true;
+        continue;
+      }
     }
     if (pos === v.length) break;
     if (v.charCodeAt(pos) !== 0x2c) return syntax(pos, 'expected ","');

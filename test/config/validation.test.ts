@@ -156,6 +156,12 @@ test('preferred algorithms must be allowed, and not deprecated when deprecated o
   assert.is(loadYaml(`${MINIMAL}ipsec_preferred_alg: hmac-md5-96\n`).ipsec_preferred_alg, 'hmac-md5-96');
 });
 
+test('YAML null: the algorithm null in a list, an error with a hint for a preferred algorithm', () => {
+  assert.equal(loadYaml(`${MINIMAL}security: { allowed_encryption: [aes-cbc, null] }\n`).security.allowed_encryption, ['aes-cbc', 'null']);
+  assert.match(problemFor(loadError(`${MINIMAL}ipsec_preferred_ealg: null\n`), 'ipsec_preferred_ealg', null).message, 'write "null" in quotes');
+  assert.is(loadYaml(`${MINIMAL}ipsec_preferred_ealg: "null"\n`).ipsec_preferred_ealg, 'null');
+});
+
 test('the allow-lists must leave a pair TS 33.203 permits', () => {
   problemFor(loadError(`${MINIMAL}security: { allowed_algorithms: ["null"], allowed_encryption: [aes-cbc] }\n`), 'security.allowed_algorithms', ['null']);
   problemFor(loadError(`${MINIMAL}security: { allowed_algorithms: [aes-gmac], allowed_encryption: [aes-gcm] }\n`), 'security.allowed_algorithms', ['aes-gmac']);

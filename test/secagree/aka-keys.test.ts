@@ -108,7 +108,7 @@ test('keys that are not 32 hex digits', () => {
 });
 
 test('unreadable values are AKA_BAD_SYNTAX without a stripped value', () => {
-  for (const value of ['', '   ', 'realm="a"', 'Digest realm="a', 'Digest realm="a", =x', 'Digest realm="a" nonce="b"', 'Digest"x"', 'Digest realm=@']) {
+  for (const value of ['', '   ', 'realm="a"', 'Digest realm="a', 'Digest realm="a", =x', 'Digest realm="a" nonce="b"', 'Digest"x"', 'Digest realm=@', 'Digest foo bar=1', 'Digest realm="a" Basic']) {
     const e = error(value, 'AKA_BAD_SYNTAX');
     assert.is(e.stripped, null, value);
   }
