@@ -8,7 +8,7 @@ for (let c = 0x41; c <= 0x5a; c++) TOKEN_CHARS[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) TOKEN_CHARS[c] = 1;
 for (const ch of "-.!%*_+`'~") TOKEN_CHARS[ch.charCodeAt(0)] = 1;
 
-export function isTokenChar(c: number): boolean {
+function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN_CHARS[c] === 1;
 }
 
