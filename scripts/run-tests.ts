@@ -7,7 +7,7 @@
 // $ESPVM_RUNNER), otherwise they are reported as skipped with the reason.
 //
 //   npm test [-- [--jobs N] [PATH_FILTER...]]
-//   env: TEST_JOBS (default 2), TEST_TIMEOUT_S (per file, default 600), ESPVM_RUNNER, PCSCF_ESP=host|vm|off
+//   env: TEST_JOBS (default 2), TEST_TIMEOUT_S (per file, default 600), ESPVM_RUNNER, TEST_ESP=host|vm|off
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -70,8 +70,8 @@ function hostHasEsp(): boolean {
 }
 
 function espMode(): EspMode {
-  const forced = process.env.PCSCF_ESP;
-  if (forced === 'off') return { kind: 'none', why: 'PCSCF_ESP=off' };
+  const forced = process.env.TEST_ESP;
+  if (forced === 'off') return { kind: 'none', why: 'TEST_ESP=off' };
   if (forced !== 'vm' && hostHasEsp()) return { kind: 'host' };
   const runner = process.env.ESPVM_RUNNER ?? resolve(root, '..', 'shared', 'tools', 'run-in-esp-vm.sh');
   if (existsSync(runner)) return { kind: 'vm', runner };
@@ -102,7 +102,7 @@ function runFile(file: string, esp: EspMode, timeoutS: number): Promise<FileResu
   return new Promise((done) => {
     const child = spawn(cmd!, args, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', PCSCF_TEST_ESP: esp.kind },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TEST_ESP_KERNEL: esp.kind },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

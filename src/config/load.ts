@@ -28,8 +28,6 @@ export interface LoadOptions {
 }
 
 const ENV_PREFIX = 'PCSCF_';
-// Read by scripts/run-tests.ts, not configuration keys.
-const ENV_NOT_CONFIG = new Set(['PCSCF_ESP']);
 
 /** Throws {@link ConfigError} listing every problem found. The result is deeply frozen. */
 export function loadConfig(opts: LoadOptions = {}): Config {
@@ -105,7 +103,7 @@ const ENV_KEYS = envKeys(SCHEMA as unknown as Node, [], []);
 
 function applyEnvironment(input: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): void {
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || ENV_NOT_CONFIG.has(name) || raw === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
     const key = ENV_KEYS.find((k) => k.name === name);
     if (key === undefined) {
       const hint = suggest(name, ENV_KEYS.map((k) => k.name));

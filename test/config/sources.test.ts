@@ -37,7 +37,6 @@ test('environment: top-level and nested keys, numbers, booleans, lists, lists of
       PCSCF_SIP__LISTEN: '[{transport: tcp, address: "::", port: 5070}]',
       PCSCF_HTTP__LISTEN: '',
       PATH: '/usr/bin',
-      PCSCF_ESP: 'vm',
     },
   });
   assert.is(c.ipsec_listen_addr, '10.0.0.1');
