@@ -1,0 +1,187 @@
+// The main thread's handle on the netlink worker. submit() sends a group of XFRM ops and resolves
+// with one result per op; the client bounds how many ops may wait (backpressure: a typed
+// NETLINK_QUEUE_FULL rejection, never unbounded memory).
+
+import { Worker } from 'node:worker_threads';
+import { VALID_ALG_PAIRS } from './algorithms.js';
+import { NetlinkClosedError, NetlinkQueueFullError, NetlinkRequestError } from './errors.js';
+import { SyscallError } from './libc.js';
+import type { AlgPair, FromWorker, KernelCapabilities, ToWorker, WireError, WorkerInit } from './protocol.js';
+import { newStatsBuffer, readStats, type NetlinkStats } from './stats.js';
+import type { GroupResult, OpResult, XfrmOp, XfrmPolicy, XfrmSa } from './xfrm-types.js';
+
+export type { AlgorithmCheck, AlgPair, KernelCapabilities } from './protocol.js';
+export type { NetlinkStats } from './stats.js';
+export type { GroupResult, OpFailureCode, OpResult, XfrmOp } from './xfrm-types.js';
+
+export interface XfrmClientOptions {
+  /** Network namespace (a name under /run/netns) the worker enters before opening its socket. */
+  netns?: string;
+  /** Selector `user` marking what this process owns (Kamailio uses 143956232). */
+  marker: number;
+  /** Most ops that may wait for the kernel at once (default 65536). */
+  queueMax?: number;
+  /** How long the worker waits for a kernel reply before failing the batch with NETLINK_TIMEOUT (default 5000). */
+  timeoutMs?: number;
+  /** Most ops in one datagram (default 1024; also bounded by the socket buffers). */
+  batchMax?: number;
+  /** Tests only: send to this netlink port id instead of the kernel (a socket that never answers). */
+  peerPortId?: number;
+}
+
+interface Waiter {
+  resolve: (v: never) => void;
+  reject: (e: Error) => void;
+  ops: number;
+}
+
+function toError(e: WireError): Error {
+  if (e.code === 'SYSCALL_FAILED' && e.op !== undefined && e.errno !== undefined) return new SyscallError(e.op, e.errno);
+  const code = e.code === 'NETLINK_TIMEOUT' ? 'NETLINK_TIMEOUT' : 'NETLINK_REQUEST_FAILED';
+  return new NetlinkRequestError(code, e.message, e.errno ?? 0, e.errnoName ?? '');
+}
+
+/** Keys arrive as Uint8Array after the structured clone: hand Buffers to callers, as decoders do. */
+function withBufferKeys(sa: XfrmSa): XfrmSa {
+  const b = (k: Uint8Array): Buffer => Buffer.from(k.buffer, k.byteOffset, k.byteLength);
+  if (sa.auth) sa.auth.key = b(sa.auth.key);
+  if (sa.crypt) sa.crypt.key = b(sa.crypt.key);
+  if (sa.aead) sa.aead.key = b(sa.aead.key);
+  return sa;
+}
+
+/**
+ * Starts worker.ts / worker.js beside this module. Under tsx (this file is .ts) the worker needs
+ * tsx's loader registered in its own thread first: on Node 20 workers inherit neither the
+ * main thread's module hooks nor `--import tsx`.
+ */
+function startWorker(init: WorkerInit): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
+  return new Worker(`import(${api}).then((tsx) => { tsx.register(); return import(${entry}); })`, { eval: true, workerData: init });
+}
+
+export class XfrmClient {
+  private readonly waiting = new Map<number, Waiter>();
+  private nextId = 1;
+  private queued = 0;
+  private closing: Promise<void> | undefined;
+  private closedWhy: string | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly statsBuffer: SharedArrayBuffer,
+    private readonly queueMax: number,
+    /** The worker's netlink port id (what `ss -f netlink` shows). */
+    readonly portId: number,
+  ) {
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (e) => this.fail(`worker error: ${e.message}`));
+    worker.on('exit', (code) => this.fail(`worker exited with code ${code}`));
+  }
+
+  static start(opts: XfrmClientOptions): Promise<XfrmClient> {
+    const stats = newStatsBuffer();
+    const init: WorkerInit = {
+      marker: opts.marker >>> 0,
+      timeoutMs: opts.timeoutMs ?? 5000,
+      batchMax: opts.batchMax ?? 1024,
+      stats,
+      ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
+      ...(opts.peerPortId !== undefined ? { peerPortId: opts.peerPortId } : {}),
+    };
+    const worker = startWorker(init);
+    return new Promise((resolve, reject) => {
+      const onFirst = (m: FromWorker): void => {
+        worker.off('error', onError);
+        if (m.kind === 'ready') {
+          resolve(new XfrmClient(worker, stats, opts.queueMax ?? 65536, m.portId));
+        } else {
+          reject(m.kind === 'startFailed' ? toError(m.error) : new NetlinkClosedError(`unexpected first message ${m.kind}`));
+          void worker.terminate();
+        }
+      };
+      const onError = (e: Error): void => reject(new NetlinkClosedError(`worker failed to start: ${e.message}`));
+      worker.once('message', onFirst);
+      worker.once('error', onError);
+    });
+  }
+
+  /** Sends a group of ops; resolves with one result per op, in order. Rejects only with NETLINK_QUEUE_FULL or NETLINK_CLOSED. */
+  submit(group: XfrmOp[]): Promise<GroupResult> {
+    if (this.closedWhy !== undefined) return Promise.reject(new NetlinkClosedError(this.closedWhy));
+    if (this.queued + group.length > this.queueMax) return Promise.reject(new NetlinkQueueFullError(this.queued, group.length, this.queueMax));
+    return this.request((id) => ({ kind: 'submit', id, ops: group }), group.length);
+  }
+
+  /** Every SA in the kernel, or (ours) only those with our marker. */
+  async dumpSas(filter: { ours?: boolean } = {}): Promise<XfrmSa[]> {
+    const sas = await this.request<XfrmSa[]>((id) => ({ kind: 'dump', id, what: 'sa', ours: filter.ours ?? false }), 0);
+    return sas.map(withBufferKeys);
+  }
+
+  dumpPolicies(filter: { ours?: boolean } = {}): Promise<XfrmPolicy[]> {
+    return this.request((id) => ({ kind: 'dump', id, what: 'policy', ours: filter.ours ?? false }), 0);
+  }
+
+  /** Deletes every policy, then every SA, that carries our marker; nothing else is touched. */
+  deleteOurs(): Promise<{ sas: number; policies: number; errors: OpResult[] }> {
+    return this.request((id) => ({ kind: 'deleteOurs', id }), 0);
+  }
+
+  /** Whether this kernel has ESP (IPv4, IPv6) and each algorithm pair works, with a message for the operator. */
+  probe(pairs: readonly AlgPair[] = VALID_ALG_PAIRS): Promise<KernelCapabilities> {
+    return this.request((id) => ({ kind: 'probe', id, pairs: [...pairs] }), 0);
+  }
+
+  stats(): NetlinkStats {
+    return readStats(this.statsBuffer, this.queued, this.queueMax);
+  }
+
+  /** Lets queued work finish, closes the socket and ends the worker. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = new Promise((resolve) => {
+      this.worker.once('exit', () => resolve());
+      if (this.closedWhy === undefined) this.worker.postMessage({ kind: 'close' } satisfies ToWorker);
+      else resolve();
+    });
+    return this.closing;
+  }
+
+  private request<T>(make: (id: number) => ToWorker, ops: number): Promise<T> {
+    if (this.closedWhy !== undefined || this.closing) return Promise.reject(new NetlinkClosedError(this.closedWhy ?? 'close() was called'));
+    const id = this.nextId++;
+    this.queued += ops;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: never) => void, reject, ops });
+      this.worker.postMessage(make(id));
+    });
+  }
+
+  private settle(id: number): Waiter | undefined {
+    const w = this.waiting.get(id);
+    if (!w) return undefined;
+    this.waiting.delete(id);
+    this.queued -= w.ops;
+    return w;
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.kind) {
+      case 'group': this.settle(m.id)?.resolve(m.result as never); return;
+      case 'dump': this.settle(m.id)?.resolve((m.sas ?? m.policies ?? []) as never); return;
+      case 'deleted': this.settle(m.id)?.resolve({ sas: m.sas, policies: m.policies, errors: m.errors } as never); return;
+      case 'probe': this.settle(m.id)?.resolve(m.capabilities as never); return;
+      case 'failed': this.settle(m.id)?.reject(toError(m.error)); return;
+      case 'closed': this.fail('closed'); return;
+      default: return;
+    }
+  }
+
+  private fail(why: string): void {
+    if (this.closedWhy === undefined) this.closedWhy = why;
+    for (const id of [...this.waiting.keys()]) this.settle(id)?.reject(new NetlinkClosedError(why));
+  }
+}
