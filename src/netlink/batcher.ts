@@ -4,19 +4,19 @@
 // what it created is deleted before its result is reported (DESIGN.md invariant 1).
 
 import { errnoName, SyscallError } from './libc.js';
-import { XfrmRecordError } from './errors.js';
 import { NlWriter } from './nlmsg.js';
 import type { StatsWriter } from './stats.js';
-import { MAX_OP_BYTES, policyIdOf, saIdOf, writeOp } from './xfrm.js';
+import { describeRequest, MAX_OP_BYTES, writeUndo, type EncodedOps } from './xfrm.js';
 import type { XfrmSocket } from './xfrm-socket.js';
-import { describeOp, type GroupResult, type OpFailureCode, type OpResult, type XfrmOp } from './xfrm-types.js';
+import type { GroupResult, OpFailureCode, OpResult } from './xfrm-types.js';
 
 /** user: a caller's group (rolled back on failure); rollback / cleanup: deletes, never rolled back. */
 type GroupKind = 'user' | 'rollback' | 'cleanup';
 
 interface Group {
   kind: GroupKind;
-  ops: XfrmOp[];
+  /** The group's requests, encoded by the caller (the batcher gives them sequence numbers). */
+  enc: EncodedOps;
   results: (OpResult | undefined)[];
   pending: number;
   failed: boolean;
@@ -64,13 +64,13 @@ export class Batcher {
   }
 
   /** Queues a caller's group; `done` gets its result once every op (and any rollback) is settled. */
-  submit(ops: XfrmOp[], done: (r: GroupResult) => void): void {
-    this.add('user', ops, done, false);
+  submit(enc: EncodedOps, done: (r: GroupResult) => void): void {
+    this.add('user', enc, done, false);
   }
 
   /** Queues deletes that must not be rolled back (cleanup by marker). */
-  submitCleanup(ops: XfrmOp[], done: (r: GroupResult) => void): void {
-    this.add('cleanup', ops, done, false);
+  submitCleanup(enc: EncodedOps, done: (r: GroupResult) => void): void {
+    this.add('cleanup', enc, done, false);
   }
 
   /** Runs one batch; returns whether ops remain queued. */
@@ -82,18 +82,10 @@ export class Batcher {
     let lastStart = 0;
     for (let s = this.next(); s; s = count < this.maxOps && w.off + MAX_OP_BYTES <= this.maxBytes ? this.next() : undefined) {
       if (s.g.failed && s.g.kind === 'user') {
-        this.settle(s, failure('NOT_ATTEMPTED', ECANCELED, `${describeOp(s.g.ops[s.i]!)}: not attempted, an earlier op of its group failed`));
+        this.settle(s, failure('NOT_ATTEMPTED', ECANCELED, `${this.describe(s)}: not attempted, an earlier op of its group failed`));
         continue;
       }
-      const start = w.off;
-      try {
-        writeOp(w, s.g.ops[s.i]!, this.seq, false);
-      } catch (e) {
-        const why = e instanceof XfrmRecordError ? e.message : String(e);
-        this.settle(s, failure('INVALID_RECORD', EINVAL, `${describeOp(s.g.ops[s.i]!)}: ${why}`));
-        continue;
-      }
-      lastStart = start;
+      lastStart = w.append(s.g.enc.buf, s.g.enc.offsets[s.i]!, this.seq);
       this.slots[count++] = s;
       this.seq = (this.seq + 1) >>> 0;
     }
@@ -107,14 +99,19 @@ export class Batcher {
     while (this.runBatch());
   }
 
-  private add(kind: GroupKind, ops: XfrmOp[], done: (r: GroupResult) => void, urgent: boolean): void {
-    const g: Group = { kind, ops, results: new Array<OpResult | undefined>(ops.length), pending: ops.length, failed: false, done };
-    if (ops.length === 0) {
+  private add(kind: GroupKind, enc: EncodedOps, done: (r: GroupResult) => void, urgent: boolean): void {
+    const n = enc.offsets.length;
+    const g: Group = { kind, enc, results: new Array<OpResult | undefined>(n), pending: n, failed: false, done };
+    if (n === 0) {
       this.finish(g);
       return;
     }
     const q = urgent ? this.urgent : this.queue;
-    for (let i = 0; i < ops.length; i++) q.push({ g, i });
+    for (let i = 0; i < n; i++) q.push({ g, i });
+  }
+
+  private describe(s: Slot): string {
+    return describeRequest(s.g.enc.buf, s.g.enc.offsets[s.i]!);
   }
 
   private next(): Slot | undefined {
@@ -139,7 +136,7 @@ export class Batcher {
     } catch (e) {
       const errnoValue = e instanceof SyscallError ? e.errno : EINVAL;
       const why = e instanceof Error ? e.message : String(e);
-      for (let k = 0; k < count; k++) this.settle(this.slots[k]!, failure('SYSCALL_FAILED', errnoValue, `${describeOp(this.opAt(k))}: ${why}`));
+      for (let k = 0; k < count; k++) this.settle(this.slots[k]!, failure('SYSCALL_FAILED', errnoValue, `${this.describe(this.slots[k]!)}: ${why}`));
       return;
     }
     this.stats.batch(count, (performance.now() - t0) * 1000);
@@ -147,24 +144,19 @@ export class Batcher {
     if (overrun) this.stats.overrun();
     for (let k = 0; k < count; k++) {
       const e = errors[k];
+      const s = this.slots[k]!;
       let r: OpResult;
       if (e) {
-        const what = describeOp(this.opAt(k));
-        r = failure('KERNEL', e.errno, `${what}: ${errnoName(e.errno)}${e.extMessage ? ` (${e.extMessage})` : ''}`);
+        r = failure('KERNEL', e.errno, `${this.describe(s)}: ${errnoName(e.errno)}${e.extMessage ? ` (${e.extMessage})` : ''}`);
       } else if (!complete) {
-        r = failure('NETLINK_TIMEOUT', ETIMEDOUT, `${describeOp(this.opAt(k))}: NETLINK_TIMEOUT, the kernel did not answer; outcome unknown`);
+        r = failure('NETLINK_TIMEOUT', ETIMEDOUT, `${this.describe(s)}: NETLINK_TIMEOUT, the kernel did not answer within the timeout; outcome unknown`);
       } else if (overrun) {
-        r = failure('SYSCALL_FAILED', ENOBUFS, `${describeOp(this.opAt(k))}: receive buffer overrun, its reply may be lost; outcome unknown`);
+        r = failure('SYSCALL_FAILED', ENOBUFS, `${this.describe(s)}: receive buffer overrun, its reply may be lost; outcome unknown`);
       } else {
         r = OK;
       }
-      this.settle(this.slots[k]!, r);
+      this.settle(s, r);
     }
-  }
-
-  private opAt(k: number): XfrmOp {
-    const s = this.slots[k]!;
-    return s.g.ops[s.i]!;
   }
 
   private settle(s: Slot, r: OpResult): void {
@@ -180,7 +172,7 @@ export class Batcher {
   private finish(g: Group): void {
     if (g.kind === 'user' && g.failed) {
       const undo = this.rollbackOps(g);
-      if (undo.length > 0) {
+      if (undo.offsets.length > 0) {
         this.stats.rollback();
         this.add('rollback', undo, (r) => {
           g.rolledBack = r.results;
@@ -193,17 +185,16 @@ export class Batcher {
   }
 
   /** Deletes for what the group created, newest first; an op whose outcome is unknown may have created something too. */
-  private rollbackOps(g: Group): XfrmOp[] {
-    const undo: XfrmOp[] = [];
-    for (let i = g.ops.length - 1; i >= 0; i--) {
+  private rollbackOps(g: Group): EncodedOps {
+    const w = new NlWriter(1024);
+    const offsets: number[] = [];
+    for (let i = g.results.length - 1; i >= 0; i--) {
       const r = g.results[i]!;
       const created = r.ok || r.code === 'NETLINK_TIMEOUT' || (r.code === 'SYSCALL_FAILED' && r.errno === ENOBUFS);
-      if (!created) continue;
-      const op = g.ops[i]!;
-      if (op.op === 'newsa') undo.push({ op: 'delsa', id: saIdOf(op.sa) });
-      else if (op.op === 'newpolicy') undo.push({ op: 'delpolicy', id: policyIdOf(op.policy) });
+      const start = w.off;
+      if (created && writeUndo(w, g.enc.buf, g.enc.offsets[i]!, 0)) offsets.push(start);
     }
-    return undo;
+    return { buf: w.buf, offsets };
   }
 
   private report(g: Group): void {

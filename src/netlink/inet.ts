@@ -3,17 +3,27 @@
 
 import { XfrmRecordError } from './errors.js';
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 /** Writes IPv4 `text` as 4 bytes at `off`; throws XfrmRecordError naming `field` when it is not one. */
 export function writeIPv4(buf: Buffer, off: number, text: string, field: string): void {
-  const m = IPV4.exec(text);
-  if (!m) throw new XfrmRecordError(field, `not an IPv4 address: ${JSON.stringify(text)}`);
-  for (let i = 0; i < 4; i++) {
-    const v = Number(m[i + 1]);
-    if (v > 255) throw new XfrmRecordError(field, `not an IPv4 address: ${JSON.stringify(text)}`);
-    buf[off + i] = v;
+  // By hand rather than a regex: this runs for every address of every op.
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && value <= 255 && part < 4) {
+      buf[off + part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      part = -1;
+      break;
+    }
   }
+  if (part !== 4) throw new XfrmRecordError(field, `not an IPv4 address: ${JSON.stringify(text)}`);
 }
 
 /** Writes IPv6 `text` (with `::` and an optional dotted IPv4 tail) as 16 bytes at `off`. */

@@ -207,16 +207,40 @@ export class NlWriter {
     this.off = 0;
   }
 
-  /** Starts a message that will not exceed `maxBytes`; returns the offset of its payload. */
+  /**
+   * Starts a message that will not exceed `maxBytes`; returns the offset of its payload. The
+   * encoders write every byte of what they produce (padding included), so nothing is cleared here.
+   */
   begin(type: number, flags: number, seq: number, pid: number, maxBytes: number): number {
-    if (this.off + maxBytes > this.buf.length) {
-      const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.off + maxBytes));
-      this.buf.copy(grown, 0, 0, this.off);
-      this.buf = grown;
-    }
-    this.buf.fill(0, this.off, this.off + maxBytes);
-    encodeNlMsgHdr(this.buf, this.off, { len: 0, type, flags, seq, pid });
-    return this.off + SIZEOF_NLMSGHDR;
+    this.reserve(maxBytes);
+    const b = this.buf;
+    const o = this.off;
+    b.writeUInt32LE(0, o);
+    b.writeUInt16LE(type, o + 4);
+    b.writeUInt16LE(flags, o + 6);
+    b.writeUInt32LE(seq >>> 0, o + 8);
+    b.writeUInt32LE(pid >>> 0, o + 12);
+    return o + SIZEOF_NLMSGHDR;
+  }
+
+  /** Copies the whole message at `src[off]` (as encoded elsewhere) and gives it sequence number `seq`; returns its start offset. */
+  append(src: Buffer, off: number, seq: number): number {
+    const len = src.readUInt32LE(off);
+    const padded = nlmsgAlign(len);
+    this.reserve(padded);
+    const start = this.off;
+    src.copy(this.buf, start, off, off + len);
+    this.buf.fill(0, start + len, start + padded);
+    this.buf.writeUInt32LE(seq >>> 0, start + 8);
+    this.off = start + padded;
+    return start;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.off + bytes <= this.buf.length) return;
+    const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.off + bytes));
+    this.buf.copy(grown, 0, 0, this.off);
+    this.buf = grown;
   }
 
   /** Ends the message whose payload ends at `payloadEnd`; returns its start offset. */

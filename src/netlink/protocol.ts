@@ -1,7 +1,7 @@
 // The messages between XfrmClient (main thread) and the netlink worker. Structured-clone data only.
 
 import type { AuthAlg, EncAlg } from './algorithms.js';
-import type { GroupResult, OpResult, XfrmOp, XfrmPolicy, XfrmSa } from './xfrm-types.js';
+import type { GroupResult, OpResult, XfrmPolicy, XfrmSa } from './xfrm-types.js';
 
 export interface WorkerInit {
   netns?: string;
@@ -44,7 +44,11 @@ export interface WireError {
 }
 
 export type ToWorker =
-  | { kind: 'submit'; id: number; ops: XfrmOp[] }
+  /**
+   * Groups encoded by the client, all in one transferred buffer: `groups` holds pairs
+   * (id, number of messages); each group's messages follow the previous group's.
+   */
+  | { kind: 'submit'; groups: number[]; bytes: ArrayBuffer }
   | { kind: 'dump'; id: number; what: 'sa' | 'policy'; ours: boolean }
   | { kind: 'deleteOurs'; id: number }
   | { kind: 'probe'; id: number; pairs: AlgPair[] }
@@ -53,7 +57,8 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'ready'; portId: number; sendBufferBytes: number; receiveBufferBytes: number }
   | { kind: 'startFailed'; error: WireError }
-  | { kind: 'group'; id: number; result: GroupResult }
+  /** Results of the groups settled by one batch: ids of those that fully succeeded, the rest in full. */
+  | { kind: 'groups'; ok: number[]; failed: { id: number; result: GroupResult }[] }
   | { kind: 'dump'; id: number; sas?: XfrmSa[]; policies?: XfrmPolicy[] }
   | { kind: 'deleted'; id: number; sas: number; policies: number; errors: OpResult[] }
   | { kind: 'probe'; id: number; capabilities: KernelCapabilities }

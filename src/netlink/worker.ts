@@ -12,7 +12,7 @@ import * as libc from './libc.js';
 import { NlWriter } from './nlmsg.js';
 import type { AlgorithmCheck, AlgPair, FromWorker, KernelCapabilities, ToWorker, WireError, WorkerInit } from './protocol.js';
 import { StatsWriter } from './stats.js';
-import { decodePolicy, decodeSa, writeDump, XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA } from './xfrm.js';
+import { decodePolicy, decodeSa, encodeOps, writeDump, XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA } from './xfrm.js';
 import { XfrmSocket } from './xfrm-socket.js';
 import { IPPROTO_ESP, type GroupResult, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa, type IpFamily } from './xfrm-types.js';
 
@@ -48,10 +48,41 @@ const batcher = new Batcher(sock, new StatsWriter(init.stats), init.batchMax);
 const dumpWriter = new NlWriter(256);
 let dumpSeq = 0x80000000; // apart from the batcher's sequence numbers
 let scheduled = false;
+let okIds: number[] = [];
+let failedGroups: { id: number; result: GroupResult }[] = [];
+
+/** Where a caller's group result goes: collected, then posted once per batch. */
+function collect(id: number, result: GroupResult): void {
+  if (result.ok) okIds.push(id);
+  else failedGroups.push({ id, result });
+}
+
+function postResults(): void {
+  if (okIds.length === 0 && failedGroups.length === 0) return;
+  post({ kind: 'groups', ok: okIds, failed: failedGroups });
+  okIds = [];
+  failedGroups = [];
+}
 
 function flush(): void {
   scheduled = false;
-  if (batcher.runBatch()) schedule();
+  const more = batcher.runBatch();
+  postResults();
+  if (more) schedule();
+}
+
+function submitEncoded(groups: number[], bytes: ArrayBuffer): void {
+  const buf = Buffer.from(bytes);
+  let off = 0;
+  for (let k = 0; k + 1 < groups.length; k += 2) {
+    const id = groups[k]!;
+    const offsets: number[] = [];
+    for (let n = groups[k + 1]!; n > 0; n--) {
+      offsets.push(off);
+      off += (buf.readUInt32LE(off) + 3) & ~3;
+    }
+    batcher.submit({ buf, offsets }, (result) => collect(id, result));
+  }
 }
 
 function schedule(): void {
@@ -79,8 +110,9 @@ function dump(what: 'sa' | 'policy', ours: boolean): (XfrmSa | XfrmPolicy)[] {
 /** Runs one group to completion, right now (after whatever was queued). */
 function runNow(ops: XfrmOp[], cleanup: boolean): GroupResult {
   let result: GroupResult | undefined;
-  if (cleanup) batcher.submitCleanup(ops, (r) => { result = r; });
-  else batcher.submit(ops, (r) => { result = r; });
+  const enc = encodeOps(ops);
+  if (cleanup) batcher.submitCleanup(enc, (r) => { result = r; });
+  else batcher.submit(enc, (r) => { result = r; });
   batcher.drain();
   return result!;
 }
@@ -163,7 +195,7 @@ function probe(pairs: AlgPair[]): KernelCapabilities {
 function handle(m: ToWorker): void {
   switch (m.kind) {
     case 'submit':
-      batcher.submit(m.ops, (result) => post({ kind: 'group', id: m.id, result }));
+      submitEncoded(m.groups, m.bytes);
       schedule();
       return;
     case 'dump':
@@ -191,6 +223,7 @@ port.on('message', (m: ToWorker) => {
   } catch (e) {
     if ('id' in m) post({ kind: 'failed', id: m.id, error: wireError(e) });
   }
+  postResults(); // groups that a dump, cleanup or probe drained on the way
 });
 
 post({ kind: 'ready', portId: sock.portId, sendBufferBytes: sock.sendBufferBytes, receiveBufferBytes: sock.receiveBufferBytes });

@@ -13,6 +13,19 @@ export const AF_INET6 = 10;
 /** The "no limit" value of the u64 lifetime fields. */
 export const XFRM_INF = 0xffffffffffffffffn;
 
+// u64 fields as two u32 stores: writeBigUInt64LE costs ~10x more, and this runs for every op.
+function writeU64(buf: Buffer, off: number, v: bigint): void {
+  if (v === 0n) {
+    buf.writeUInt32LE(0, off);
+    buf.writeUInt32LE(0, off + 4);
+  } else if (v === XFRM_INF) {
+    buf.writeUInt32LE(0xffffffff, off);
+    buf.writeUInt32LE(0xffffffff, off + 4);
+  } else {
+    buf.writeBigUInt64LE(v, off);
+  }
+}
+
 /*
  * typedef union {
  *   __be32          a4;
@@ -166,14 +179,14 @@ export const LIFETIME_INFINITE: Readonly<XfrmLifetimeCfg> = Object.freeze({
 });
 
 export function encodeXfrmLifetimeCfg(buf: Buffer, off: number, l: XfrmLifetimeCfg): void {
-  buf.writeBigUInt64LE(l.softByteLimit, off);
-  buf.writeBigUInt64LE(l.hardByteLimit, off + 8);
-  buf.writeBigUInt64LE(l.softPacketLimit, off + 16);
-  buf.writeBigUInt64LE(l.hardPacketLimit, off + 24);
-  buf.writeBigUInt64LE(l.softAddExpiresSeconds, off + 32);
-  buf.writeBigUInt64LE(l.hardAddExpiresSeconds, off + 40);
-  buf.writeBigUInt64LE(l.softUseExpiresSeconds, off + 48);
-  buf.writeBigUInt64LE(l.hardUseExpiresSeconds, off + 56);
+  writeU64(buf, off, l.softByteLimit);
+  writeU64(buf, off + 8, l.hardByteLimit);
+  writeU64(buf, off + 16, l.softPacketLimit);
+  writeU64(buf, off + 24, l.hardPacketLimit);
+  writeU64(buf, off + 32, l.softAddExpiresSeconds);
+  writeU64(buf, off + 40, l.hardAddExpiresSeconds);
+  writeU64(buf, off + 48, l.softUseExpiresSeconds);
+  writeU64(buf, off + 56, l.hardUseExpiresSeconds);
 }
 
 export function decodeXfrmLifetimeCfg(buf: Buffer, off: number): XfrmLifetimeCfg {
@@ -209,10 +222,10 @@ export interface XfrmLifetimeCur {
 export const LIFETIME_CUR_ZERO: Readonly<XfrmLifetimeCur> = Object.freeze({ bytes: 0n, packets: 0n, addTime: 0n, useTime: 0n });
 
 export function encodeXfrmLifetimeCur(buf: Buffer, off: number, c: XfrmLifetimeCur): void {
-  buf.writeBigUInt64LE(c.bytes, off);
-  buf.writeBigUInt64LE(c.packets, off + 8);
-  buf.writeBigUInt64LE(c.addTime, off + 16);
-  buf.writeBigUInt64LE(c.useTime, off + 24);
+  writeU64(buf, off, c.bytes);
+  writeU64(buf, off + 8, c.packets);
+  writeU64(buf, off + 16, c.addTime);
+  writeU64(buf, off + 24, c.useTime);
 }
 
 export function decodeXfrmLifetimeCur(buf: Buffer, off: number): XfrmLifetimeCur {

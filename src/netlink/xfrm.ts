@@ -3,21 +3,22 @@
 
 import { XfrmRecordError } from './errors.js';
 import {
-  decodeNlAttrs, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, SIZEOF_NLMSGHDR, type NlWriter,
+  decodeNlAttrs, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NlWriter, SIZEOF_NLMSGHDR,
 } from './nlmsg.js';
 import {
   attrSpace, decodeAttrAlgoAead, decodeAttrAlgoAuthTrunc, decodeAttrAlgoCrypt, decodeAttrTmpls, encodeAttrAlgoAead,
   encodeAttrAlgoAuthTrunc, encodeAttrAlgoCrypt, encodeAttrSrcAddr, encodeAttrTmpls, MAX_SA_ATTR_BYTES,
-  XFRMA_ALG_AEAD, XFRMA_ALG_AUTH_TRUNC, XFRMA_ALG_CRYPT, XFRMA_TMPL,
+  XFRMA_ALG_AEAD, XFRMA_ALG_AUTH_TRUNC, XFRMA_ALG_CRYPT, XFRMA_SRCADDR, XFRMA_TMPL,
 } from './xfrm-attrs.js';
 import {
-  AF_INET, AF_INET6, decodeXfrmUserpolicyInfo, decodeXfrmUsersaInfo, encodeXfrmUserpolicyId, encodeXfrmUserpolicyInfo,
+  AF_INET, AF_INET6, decodeXfrmUserpolicyId, decodeXfrmUserpolicyInfo, decodeXfrmUsersaId, decodeXfrmUsersaInfo, encodeXfrmUserpolicyId, encodeXfrmUserpolicyInfo,
   encodeXfrmUsersaId, encodeXfrmUsersaInfo, LIFETIME_CUR_ZERO, LIFETIME_INFINITE, SIZEOF_XFRM_ADDRESS,
   SIZEOF_XFRM_USER_TMPL, SIZEOF_XFRM_USERPOLICY_ID, SIZEOF_XFRM_USERPOLICY_INFO, SIZEOF_XFRM_USERSA_ID,
   SIZEOF_XFRM_USERSA_INFO, STATS_ZERO, type XfrmSelectorStruct, type XfrmUserTmpl,
 } from './xfrm-structs.js';
-import type {
-  IpFamily, PolicyDir, XfrmMode, XfrmOp, XfrmPolicy, XfrmPolicyId, XfrmSa, XfrmSaId, XfrmSelector, XfrmTemplate,
+import {
+  describeOp, type IpFamily, type PolicyDir, type XfrmMode, type XfrmOp, type XfrmPolicy, type XfrmPolicyId, type XfrmSa,
+  type XfrmSaId, type XfrmSelector, type XfrmTemplate,
 } from './xfrm-types.js';
 
 export const XFRM_MSG_NEWSA = 16;
@@ -170,6 +171,28 @@ function writeDelPolicy(w: NlWriter, off: number, id: XfrmPolicyId): number {
   return off + SIZEOF_XFRM_USERPOLICY_ID;
 }
 
+/** Requests already encoded (sequence numbers to be given when sent): the bytes and where each message starts. */
+export interface EncodedOps {
+  buf: Buffer;
+  offsets: number[];
+}
+
+/** Encodes a group of ops; throws XfrmRecordError (with the op's index in `field`) for the first that cannot be encoded. */
+export function encodeOps(ops: readonly XfrmOp[]): EncodedOps {
+  const w = new NlWriter(Math.max(256, ops.length * 320));
+  const offsets: number[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    offsets.push(w.off);
+    try {
+      writeOp(w, ops[i]!, 0, false);
+    } catch (e) {
+      const err = e as XfrmRecordError;
+      throw new XfrmRecordError(`ops[${i}].${err.field}`, err.message);
+    }
+  }
+  return { buf: w.buf, offsets };
+}
+
 /** A dump request (GETSA or GETPOLICY with NLM_F_DUMP): the kernel answers with NEWSA / NEWPOLICY messages and NLMSG_DONE. */
 export function writeDump(w: NlWriter, what: 'sa' | 'policy', seq: number): void {
   w.end(w.begin(what === 'sa' ? XFRM_MSG_GETSA : XFRM_MSG_GETPOLICY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0, SIZEOF_NLMSGHDR));
@@ -230,6 +253,65 @@ export function decodePolicy(buf: Buffer, off: number, end: number): XfrmPolicy 
     if (a.type === XFRMA_TMPL) pol.templates = decodeAttrTmpls(buf, a).map(templateFromStruct);
   }
   return pol;
+}
+
+/**
+ * Appends the delete that undoes the create request at `src[off]` (DELSA for a NEWSA, DELPOLICY
+ * for a NEWPOLICY), built from the request's own bytes, so a rollback deletes exactly what was
+ * asked for. Returns false for any other message.
+ */
+export function writeUndo(w: NlWriter, src: Buffer, off: number, seq: number): boolean {
+  const type = src.readUInt16LE(off + 4);
+  const p = off + SIZEOF_NLMSGHDR;
+  if (type === XFRM_MSG_NEWSA) {
+    const q = w.begin(XFRM_MSG_DELSA, NLM_F_REQUEST, seq, 0, SIZEOF_NLMSGHDR + SIZEOF_XFRM_USERSA_ID + attrSpace(SIZEOF_XFRM_ADDRESS));
+    const b = w.buf;
+    src.copy(b, q, p + 56, p + 76); // xfrm_usersa_info.id.daddr + id.spi -> xfrm_usersa_id.daddr + spi
+    b.writeUInt16LE(src.readUInt16LE(p + 212), q + 20); // family
+    b[q + 22] = src[p + 76]!; // id.proto
+    b[q + 23] = 0;
+    const a = q + SIZEOF_XFRM_USERSA_ID;
+    b.writeUInt16LE(4 + SIZEOF_XFRM_ADDRESS, a);
+    b.writeUInt16LE(XFRMA_SRCADDR, a + 2);
+    src.copy(b, a + 4, p + 80, p + 96); // saddr
+    w.end(a + 4 + SIZEOF_XFRM_ADDRESS);
+    return true;
+  }
+  if (type === XFRM_MSG_NEWPOLICY) {
+    const q = w.begin(XFRM_MSG_DELPOLICY, NLM_F_REQUEST, seq, 0, SIZEOF_NLMSGHDR + SIZEOF_XFRM_USERPOLICY_ID);
+    const b = w.buf;
+    src.copy(b, q, p, p + 56); // selector, byte for byte (the kernel matches it with memcmp)
+    b.writeUInt32LE(0, q + 56); // index: find by selector
+    b[q + 60] = src[p + 160]!; // dir
+    b.fill(0, q + 61, q + 64);
+    w.end(q + SIZEOF_XFRM_USERPOLICY_ID);
+    return true;
+  }
+  return false;
+}
+
+/** The op a request message stands for, in words (for error messages; only decoded on failure). */
+export function describeRequest(buf: Buffer, off: number): string {
+  const type = buf.readUInt16LE(off + 4);
+  const p = off + SIZEOF_NLMSGHDR;
+  const end = off + buf.readUInt32LE(off);
+  try {
+    switch (type) {
+      case XFRM_MSG_NEWSA: return describeOp({ op: 'newsa', sa: decodeSa(buf, p, end) });
+      case XFRM_MSG_NEWPOLICY: return describeOp({ op: 'newpolicy', policy: decodePolicy(buf, p, end) });
+      case XFRM_MSG_DELSA: {
+        const id = decodeXfrmUsersaId(buf, p);
+        return describeOp({ op: 'delsa', id: { family: ipFamily(id.family, 'family'), daddr: id.daddr, spi: id.spi, proto: id.proto } });
+      }
+      case XFRM_MSG_DELPOLICY: {
+        const id = decodeXfrmUserpolicyId(buf, p);
+        return describeOp({ op: 'delpolicy', id: { selector: selectorFromStruct(id.sel), dir: DIRS[id.dir] ?? 'fwd' } });
+      }
+      default: return `message type ${type}`;
+    }
+  } catch {
+    return `message type ${type}`;
+  }
 }
 
 /** The id that deletes `sa` (DELSA). */
