@@ -97,7 +97,7 @@ export function encodeXfrmSelector(buf: Buffer, off: number, s: XfrmSelectorStru
   buf.writeUInt8(s.proto, off + 44);
   buf.fill(0, off + 45, off + 48);
   buf.writeInt32LE(s.ifindex, off + 48);
-  buf.writeUInt32LE(s.user >>> 0, off + 52);
+  buf.writeUInt32LE(s.user, off + 52);
 }
 
 export function decodeXfrmSelector(buf: Buffer, off: number): XfrmSelectorStruct {
@@ -136,7 +136,7 @@ export interface XfrmIdStruct {
 
 export function encodeXfrmId(buf: Buffer, off: number, family: number, id: XfrmIdStruct): void {
   encodeXfrmAddress(buf, off, family, id.daddr, 'id.daddr');
-  buf.writeUInt32BE(id.spi >>> 0, off + 16);
+  buf.writeUInt32BE(id.spi, off + 16);
   buf.writeUInt8(id.proto, off + 20);
   buf.fill(0, off + 21, off + 24);
 }
@@ -255,9 +255,9 @@ export interface XfrmStats {
 export const STATS_ZERO: Readonly<XfrmStats> = Object.freeze({ replayWindow: 0, replay: 0, integrityFailed: 0 });
 
 export function encodeXfrmStats(buf: Buffer, off: number, s: XfrmStats): void {
-  buf.writeUInt32LE(s.replayWindow >>> 0, off);
-  buf.writeUInt32LE(s.replay >>> 0, off + 4);
-  buf.writeUInt32LE(s.integrityFailed >>> 0, off + 8);
+  buf.writeUInt32LE(s.replayWindow, off);
+  buf.writeUInt32LE(s.replay, off + 4);
+  buf.writeUInt32LE(s.integrityFailed, off + 8);
 }
 
 export function decodeXfrmStats(buf: Buffer, off: number): XfrmStats {
@@ -304,8 +304,8 @@ export function encodeXfrmUsersaInfo(buf: Buffer, off: number, s: XfrmUsersaInfo
   encodeXfrmLifetimeCfg(buf, off + 96, s.lft);
   encodeXfrmLifetimeCur(buf, off + 160, s.curlft);
   encodeXfrmStats(buf, off + 192, s.stats);
-  buf.writeUInt32LE(s.seq >>> 0, off + 204);
-  buf.writeUInt32LE(s.reqid >>> 0, off + 208);
+  buf.writeUInt32LE(s.seq, off + 204);
+  buf.writeUInt32LE(s.reqid, off + 208);
   buf.writeUInt16LE(s.family, off + 212);
   buf.writeUInt8(s.mode, off + 214);
   buf.writeUInt8(s.replayWindow, off + 215);
@@ -350,7 +350,7 @@ export interface XfrmUsersaId {
 
 export function encodeXfrmUsersaId(buf: Buffer, off: number, s: XfrmUsersaId): void {
   encodeXfrmAddress(buf, off, s.family, s.daddr, 'daddr');
-  buf.writeUInt32BE(s.spi >>> 0, off + 16);
+  buf.writeUInt32BE(s.spi, off + 16);
   buf.writeUInt16LE(s.family, off + 20);
   buf.writeUInt8(s.proto, off + 22);
   buf[off + 23] = 0;
@@ -392,8 +392,8 @@ export function encodeXfrmUserpolicyInfo(buf: Buffer, off: number, p: XfrmUserpo
   encodeXfrmSelector(buf, off, p.sel);
   encodeXfrmLifetimeCfg(buf, off + 56, p.lft);
   encodeXfrmLifetimeCur(buf, off + 120, p.curlft);
-  buf.writeUInt32LE(p.priority >>> 0, off + 152);
-  buf.writeUInt32LE(p.index >>> 0, off + 156);
+  buf.writeUInt32LE(p.priority, off + 152);
+  buf.writeUInt32LE(p.index, off + 156);
   buf.writeUInt8(p.dir, off + 160);
   buf.writeUInt8(p.action, off + 161);
   buf.writeUInt8(p.flags, off + 162);
@@ -432,7 +432,7 @@ export interface XfrmUserpolicyId {
 
 export function encodeXfrmUserpolicyId(buf: Buffer, off: number, p: XfrmUserpolicyId): void {
   encodeXfrmSelector(buf, off, p.sel);
-  buf.writeUInt32LE(p.index >>> 0, off + 56);
+  buf.writeUInt32LE(p.index, off + 56);
   buf.writeUInt8(p.dir, off + 60);
   buf.fill(0, off + 61, off + 64);
 }
@@ -475,14 +475,14 @@ export function encodeXfrmUserTmpl(buf: Buffer, off: number, t: XfrmUserTmpl): v
   buf.writeUInt16LE(t.family, off + 24);
   buf.fill(0, off + 26, off + 28);
   encodeXfrmAddress(buf, off + 28, t.family, t.saddr, 'tmpl.saddr');
-  buf.writeUInt32LE(t.reqid >>> 0, off + 44);
+  buf.writeUInt32LE(t.reqid, off + 44);
   buf.writeUInt8(t.mode, off + 48);
   buf.writeUInt8(t.share, off + 49);
   buf.writeUInt8(t.optional, off + 50);
   buf[off + 51] = 0;
-  buf.writeUInt32LE(t.aalgos >>> 0, off + 52);
-  buf.writeUInt32LE(t.ealgos >>> 0, off + 56);
-  buf.writeUInt32LE(t.calgos >>> 0, off + 60);
+  buf.writeUInt32LE(t.aalgos, off + 52);
+  buf.writeUInt32LE(t.ealgos, off + 56);
+  buf.writeUInt32LE(t.calgos, off + 60);
 }
 
 export function decodeXfrmUserTmpl(buf: Buffer, off: number): XfrmUserTmpl {
@@ -568,7 +568,7 @@ function encodeAlgoKey(buf: Buffer, off: number, a: XfrmAlgo, field: string): nu
 /** Encodes an xfrm_algo; returns the offset after the key. */
 export function encodeXfrmAlgo(buf: Buffer, off: number, a: XfrmAlgo, field = 'algo'): number {
   encodeAlgoName(buf, off, a.name, field);
-  buf.writeUInt32LE(a.keyBits >>> 0, off + 64);
+  buf.writeUInt32LE(a.keyBits, off + 64);
   return encodeAlgoKey(buf, off + 68, a, field);
 }
 
@@ -579,8 +579,8 @@ export function decodeXfrmAlgo(buf: Buffer, off: number): XfrmAlgo {
 
 export function encodeXfrmAlgoAuth(buf: Buffer, off: number, a: XfrmAlgoAuth, field = 'auth'): number {
   encodeAlgoName(buf, off, a.name, field);
-  buf.writeUInt32LE(a.keyBits >>> 0, off + 64);
-  buf.writeUInt32LE(a.truncBits >>> 0, off + 68);
+  buf.writeUInt32LE(a.keyBits, off + 64);
+  buf.writeUInt32LE(a.truncBits, off + 68);
   return encodeAlgoKey(buf, off + 72, a, field);
 }
 
