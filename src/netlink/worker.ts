@@ -27,7 +27,13 @@ function wireError(e: unknown): WireError {
 }
 
 function enterNetns(name: string): void {
-  const fd = openSync(`/run/netns/${name}`, 'r');
+  let fd: number;
+  try {
+    fd = openSync(`/run/netns/${name}`, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EINVAL';
+    throw new NetlinkRequestError('NETLINK_REQUEST_FAILED', `cannot enter network namespace "${name}": /run/netns/${name}: ${code}`, libc.errno[code] ?? 0, code);
+  }
   try {
     libc.setns(fd, libc.CLONE_NEWNET);
   } finally {
@@ -210,6 +216,7 @@ function handle(m: ToWorker): void {
       return;
     case 'close':
       batcher.drain();
+      postResults();
       sock.close();
       post({ kind: 'closed' });
       port.close();
