@@ -85,7 +85,8 @@ export function parseStates(text: string): IpState[] {
     const head = /^src (\S+) dst (\S+)/.exec(b)!;
     const id = /proto (\S+) spi 0x([0-9a-f]+)\(\d+\) reqid (\d+)\(0x[0-9a-f]+\) mode (\S+)/.exec(b)!;
     const auth = /auth-trunc (\S+) 0x([0-9a-f]*) \((\d+) bits\) (\d+)/.exec(b);
-    const enc = /\benc (\S+) 0x([0-9a-f]*) \((\d+) bits\)/.exec(b);
+    // A zero-length key (ecb(cipher_null)) prints without the 0x... and bit count.
+    const enc = /\benc (\S+)[ \t]*(?:0x([0-9a-f]*))?[ \t]*(?:\((\d+) bits\))?/.exec(b);
     const aead = /\baead (\S+) 0x([0-9a-f]*) \((\d+) bits\) (\d+)/.exec(b);
     const selLine = /\n\s+sel (.*)/.exec(b)![1]!;
     const cur = /lifetime current:\n\s+(\d+)\(bytes\), (\d+)\(packets\)/.exec(b);
@@ -93,10 +94,20 @@ export function parseStates(text: string): IpState[] {
       src: head[1]!, dst: head[2]!, proto: id[1]!, spi: parseInt(id[2]!, 16), reqid: Number(id[3]), mode: id[4]!,
       replayWindow: num(/replay-window (\d+)/, b) ?? 0,
       ...(auth ? { auth: { name: auth[1]!, key: auth[2]!, bits: Number(auth[3]), trunc: Number(auth[4]) } } : {}),
-      ...(enc ? { enc: { name: enc[1]!, key: enc[2]!, bits: Number(enc[3]) } } : {}),
+      ...(enc ? { enc: { name: enc[1]!, key: enc[2] ?? '', bits: Number(enc[3] ?? 0) } } : {}),
       ...(aead ? { aead: { name: aead[1]!, key: aead[2]!, bits: Number(aead[3]), icv: Number(aead[4]) } } : {}),
       sel: selectorFields(selLine),
       bytes: Number(cur?.[1] ?? 0), packets: Number(cur?.[2] ?? 0),
     };
   });
+}
+
+/** /proc/net/xfrm_stat ("XfrmInTmplMismatch 3" per line) as counters. */
+export function parseXfrmStat(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)\s+(\d+)/.exec(line);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
 }
