@@ -10,7 +10,9 @@ import { NlWriter } from './nlmsg.js';
 import { writeOp } from './xfrm.js';
 import type { AlgPair, FromWorker, KernelCapabilities, ToWorker, WireError, WorkerInit } from './protocol.js';
 import { newStatsBuffer, readStats, type NetlinkStats } from './stats.js';
-import { describeOp, type GroupResult, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa } from './xfrm-types.js';
+import {
+  describeOp, type GroupResult, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa, type XfrmSaId,
+} from './xfrm-types.js';
 
 export type { AlgorithmCheck, AlgPair, KernelCapabilities } from './protocol.js';
 export type { NetlinkStats } from './stats.js';
@@ -167,6 +169,12 @@ export class XfrmClient {
     return sas.map(withBufferKeys);
   }
 
+  /** One SA by id (GETSA), or undefined when the kernel has none. */
+  async getSa(id: XfrmSaId): Promise<XfrmSa | undefined> {
+    const sa = await this.request<XfrmSa | undefined>((rid) => ({ kind: 'getSa', id: rid, sa: id }), 0);
+    return sa && withBufferKeys(sa);
+  }
+
   dumpPolicies(filter: { ours?: boolean } = {}): Promise<XfrmPolicy[]> {
     return this.request((id) => ({ kind: 'dump', id, what: 'policy', ours: filter.ours ?? false }), 0);
   }
@@ -236,6 +244,7 @@ export class XfrmClient {
         for (const f of m.failed) this.settle(f.id)?.resolve(f.result as never);
         return;
       case 'dump': this.settle(m.id)?.resolve((m.sas ?? m.policies ?? []) as never); return;
+      case 'sa': this.settle(m.id)?.resolve(m.sa as never); return;
       case 'deleted': this.settle(m.id)?.resolve({ sas: m.sas, policies: m.policies, errors: m.errors } as never); return;
       case 'probe': this.settle(m.id)?.resolve(m.capabilities as never); return;
       case 'failed': this.settle(m.id)?.reject(toError(m.error)); return;

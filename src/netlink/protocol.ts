@@ -1,7 +1,7 @@
 // The messages between XfrmClient (main thread) and the netlink worker. Structured-clone data only.
 
 import type { AuthAlg, EncAlg } from './algorithms.js';
-import type { GroupResult, OpResult, XfrmPolicy, XfrmSa } from './xfrm-types.js';
+import type { GroupResult, OpResult, XfrmPolicy, XfrmSa, XfrmSaId } from './xfrm-types.js';
 
 export interface WorkerInit {
   netns?: string;
@@ -50,6 +50,7 @@ export type ToWorker =
    */
   | { kind: 'submit'; groups: number[]; bytes: ArrayBuffer }
   | { kind: 'dump'; id: number; what: 'sa' | 'policy'; ours: boolean }
+  | { kind: 'getSa'; id: number; sa: XfrmSaId }
   | { kind: 'deleteOurs'; id: number }
   | { kind: 'probe'; id: number; pairs: AlgPair[] }
   | { kind: 'close' };
@@ -60,6 +61,7 @@ export type FromWorker =
   /** Results of the groups settled by one batch: ids of those that fully succeeded, the rest in full. */
   | { kind: 'groups'; ok: number[]; failed: { id: number; result: GroupResult }[] }
   | { kind: 'dump'; id: number; sas?: XfrmSa[]; policies?: XfrmPolicy[] }
+  | { kind: 'sa'; id: number; sa: XfrmSa | undefined }
   | { kind: 'deleted'; id: number; sas: number; policies: number; errors: OpResult[] }
   | { kind: 'probe'; id: number; capabilities: KernelCapabilities }
   | { kind: 'failed'; id: number; error: WireError }

@@ -9,12 +9,14 @@ import { kernelAlgorithmNames, espAlgorithms, VALID_ALG_PAIRS } from './algorith
 import { Batcher } from './batcher.js';
 import { NetlinkRequestError } from './errors.js';
 import * as libc from './libc.js';
-import { NlWriter } from './nlmsg.js';
+import { NlWriter, SIZEOF_NLMSGHDR } from './nlmsg.js';
 import type { AlgorithmCheck, AlgPair, FromWorker, KernelCapabilities, ToWorker, WireError, WorkerInit } from './protocol.js';
 import { StatsWriter } from './stats.js';
-import { decodePolicy, decodeSa, encodeOps, writeDump, XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA } from './xfrm.js';
+import { decodePolicy, decodeSa, encodeOps, writeDump, writeGetSa, XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA } from './xfrm.js';
 import { XfrmSocket } from './xfrm-socket.js';
-import { IPPROTO_ESP, type GroupResult, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa, type IpFamily } from './xfrm-types.js';
+import {
+  IPPROTO_ESP, type GroupResult, type IpFamily, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa, type XfrmSaId,
+} from './xfrm-types.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -113,6 +115,15 @@ function dump(what: 'sa' | 'policy', ours: boolean): (XfrmSa | XfrmPolicy)[] {
   return ours ? items.filter((x) => x.selector.user === init.marker) : items;
 }
 
+function getSa(id: XfrmSaId): XfrmSa | undefined {
+  batcher.drain();
+  dumpWriter.reset();
+  dumpSeq = (dumpSeq + 1) >>> 0 || 0x80000000;
+  writeGetSa(dumpWriter, id, dumpSeq);
+  const reply = sock.request(dumpWriter, dumpSeq, libc.errno.ESRCH!);
+  return reply?.type === XFRM_MSG_NEWSA ? decodeSa(reply.msg, SIZEOF_NLMSGHDR, reply.msg.length) : undefined;
+}
+
 /** Runs one group to completion, right now (after whatever was queued). */
 function runNow(ops: XfrmOp[], cleanup: boolean): GroupResult {
   let result: GroupResult | undefined;
@@ -207,6 +218,9 @@ function handle(m: ToWorker): void {
     case 'dump':
       if (m.what === 'sa') post({ kind: 'dump', id: m.id, sas: dump('sa', m.ours) });
       else post({ kind: 'dump', id: m.id, policies: dump('policy', m.ours) });
+      return;
+    case 'getSa':
+      post({ kind: 'sa', id: m.id, sa: getSa(m.sa) });
       return;
     case 'deleteOurs':
       post({ kind: 'deleted', id: m.id, ...deleteOurs() });

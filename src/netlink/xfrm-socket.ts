@@ -142,6 +142,32 @@ export class XfrmSocket {
     }
   }
 
+  /**
+   * Sends the single request in `w` (sequence `seq`) and returns its one answer message (a copy),
+   * or undefined when the kernel answers with error `absent` (e.g. ESRCH: no such SA).
+   */
+  request(w: NlWriter, seq: number, absent: number): { type: number; msg: Buffer } | undefined {
+    this.drain();
+    libc.sendto(this.fd, w.buf, w.off, 0, this.peer);
+    const buf = this.rbuf;
+    for (;;) {
+      const n = this.receive(undefined);
+      if (n < 0) throw this.failed(new NetlinkRequestError('NETLINK_TIMEOUT', 'the kernel did not answer the request', libc.errno.ETIMEDOUT!, 'ETIMEDOUT'));
+      for (let off = 0; off + SIZEOF_NLMSGHDR <= n;) {
+        const len = buf.readUInt32LE(off);
+        if (len < SIZEOF_NLMSGHDR || off + len > n) break;
+        if (buf.readUInt32LE(off + 8) === seq) {
+          const type = buf.readUInt16LE(off + 4);
+          if (type !== NLMSG_ERROR) return { type, msg: Buffer.from(buf.subarray(off, off + len)) };
+          const e = decodeNlMsgErr(buf, off + SIZEOF_NLMSGHDR, off + len, buf.readUInt16LE(off + 6));
+          if (e.errno === absent) return undefined;
+          throw kernelRequestError('request', e.errno, e.extMessage);
+        }
+        off += (len + 3) & ~3;
+      }
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

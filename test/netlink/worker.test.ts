@@ -141,4 +141,22 @@ test('start-up failures and a closed client are typed errors', async () => {
   });
 });
 
+test('the capability probe agrees with iproute2 about ESP on this kernel, and tells the user how to check when it is missing', async () => {
+  await inNs('wk-probe', async (ns) => {
+    const espByIp = ns.tryIp('xfrm', 'state', 'add', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'spi', '0x1000', 'mode', 'transport',
+      'auth-trunc', 'hmac(sha1)', '0x' + '11'.repeat(20), '96', 'enc', 'cbc(aes)', '0x' + '22'.repeat(16)).ok;
+    ns.ip('xfrm', 'state', 'flush');
+    const client = await XfrmClient.start({ netns: ns.name, marker: MARKER });
+    try {
+      const caps = await client.probe([['hmac-sha-1-96', 'aes-cbc']]);
+      assert.is(caps.esp.ipv4, espByIp);
+      assert.is(caps.ok, espByIp && caps.esp.ipv6);
+      if (!espByIp) assert.match(caps.message, /EPROTONOSUPPORT.*ip -n espcheck xfrm state add/s);
+      assert.is(ns.ip('xfrm', 'state', 'list').trim(), '', 'the probe leaves no SA behind');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 test.run();
