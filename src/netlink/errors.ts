@@ -5,11 +5,13 @@
 export class XfrmRecordError extends Error {
   readonly code = 'XFRM_INVALID_RECORD';
   readonly field: string;
+  readonly reason: string;
 
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+  constructor(field: string, reason: string) {
+    super(`${field}: ${reason}`);
     this.name = 'XfrmRecordError';
     this.field = field;
+    this.reason = reason;
   }
 }
 

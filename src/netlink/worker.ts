@@ -12,7 +12,9 @@ import * as libc from './libc.js';
 import { NlWriter, SIZEOF_NLMSGHDR } from './nlmsg.js';
 import type { AlgorithmCheck, AlgPair, FromWorker, KernelCapabilities, ToWorker, WireError, WorkerInit } from './protocol.js';
 import { StatsWriter } from './stats.js';
-import { decodePolicy, decodeSa, encodeOps, writeDump, writeGetSa, XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA } from './xfrm.js';
+import {
+  decodePolicy, decodeSa, encodeOps, policyIdOf, saIdOf, writeDump, writeGetSa, XFRM_MSG_NEWPOLICY, XFRM_MSG_NEWSA,
+} from './xfrm.js';
 import { XfrmSocket } from './xfrm-socket.js';
 import {
   IPPROTO_ESP, type GroupResult, type IpFamily, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa, type XfrmSaId,
@@ -137,9 +139,9 @@ function runNow(ops: XfrmOp[], cleanup: boolean): GroupResult {
 function deleteOurs(): { sas: number; policies: number; errors: OpResult[] } {
   // Policies first: no packet should meet a policy whose SA is already gone.
   const policies = dump('policy', true);
-  const p = runNow(policies.map((pol): XfrmOp => ({ op: 'delpolicy', id: { selector: pol.selector, dir: pol.dir, index: pol.index } })), true);
+  const p = runNow(policies.map((pol): XfrmOp => ({ op: 'delpolicy', id: { ...policyIdOf(pol), index: pol.index } })), true);
   const sas = dump('sa', true);
-  const s = runNow(sas.map((sa): XfrmOp => ({ op: 'delsa', id: { family: sa.family, daddr: sa.daddr, spi: sa.spi, proto: sa.proto, saddr: sa.saddr } })), true);
+  const s = runNow(sas.map((sa): XfrmOp => ({ op: 'delsa', id: saIdOf(sa) })), true);
   const all = [...p.results, ...s.results];
   return {
     policies: p.results.filter((r) => r.ok).length,
@@ -167,7 +169,7 @@ function probeSa(family: IpFamily, spi: number, pair: AlgPair): OpResult {
     ...espAlgorithms(pair[0], pair[1], key, key),
   };
   const created = runNow([{ op: 'newsa', sa }], false);
-  if (created.ok) runNow([{ op: 'delsa', id: { family, daddr: dst, spi, proto: IPPROTO_ESP, saddr: src } }], true);
+  if (created.ok) runNow([{ op: 'delsa', id: saIdOf(sa) }], true);
   return created.results[0]!;
 }
 

@@ -114,8 +114,9 @@ export function writeOp(w: NlWriter, op: XfrmOp, seq: number, ack: boolean): voi
   } catch (e) {
     w.off = start;
     if (e instanceof XfrmRecordError) throw e;
-    // Buffer writers throw RangeError for out-of-range numbers (a port of 70000, a negative SPI).
-    throw new XfrmRecordError(op.op ?? 'op', e instanceof Error ? e.message : String(e));
+    // Buffer writers throw RangeError for out-of-range numbers (a port of 70000, a negative SPI);
+    // a record missing a field throws TypeError.
+    throw new XfrmRecordError(String((op as { op?: unknown } | undefined)?.op), e instanceof Error ? e.message : String(e));
   }
 }
 
@@ -187,7 +188,7 @@ export function encodeOps(ops: readonly XfrmOp[]): EncodedOps {
       writeOp(w, ops[i]!, 0, false);
     } catch (e) {
       const err = e as XfrmRecordError;
-      throw new XfrmRecordError(`ops[${i}].${err.field}`, err.message);
+      throw new XfrmRecordError(`ops[${i}].${err.field}`, err.reason);
     }
   }
   return { buf: w.buf, offsets };
