@@ -68,6 +68,9 @@ function startWorker(init: WorkerInit): Worker {
 
 const OK: OpResult = Object.freeze({ ok: true });
 const EINVAL = 22;
+// Larger than Node's Buffer pool slab, so each submit buffer owns its ArrayBuffer (it is transferred).
+const SUBMIT_BUFFER_BYTES = 64 * 1024;
+const SPARE_BUFFERS = 8;
 
 /** The results of a group of n ops that all succeeded: one frozen array per size, shared. */
 const okResults: (readonly OpResult[])[] = [];
@@ -88,9 +91,11 @@ function invalidGroup(group: readonly XfrmOp[], index: number, e: unknown): Grou
 export class XfrmClient {
   private readonly waiting = new Map<number, Waiter>();
   /** Groups submitted in this turn of the event loop, encoded, waiting to go to the worker together. */
-  private readonly out = new NlWriter(64 * 1024);
+  private readonly out = new NlWriter(SUBMIT_BUFFER_BYTES);
   private outGroups: number[] = [];
   private outScheduled = false;
+  /** Submit buffers the worker gave back: reused, so a busy client does not allocate one per turn. */
+  private readonly spare: ArrayBuffer[] = [];
   private readonly sendOut = (): void => this.flushOut();
   private nextId = 1;
   private queued = 0;
@@ -208,10 +213,10 @@ export class XfrmClient {
   private flushOut(): void {
     this.outScheduled = false;
     if (this.outGroups.length === 0 || this.closedWhy !== undefined) return;
-    const bytes = new ArrayBuffer(this.out.off);
-    new Uint8Array(bytes).set(this.out.buf.subarray(0, this.out.off));
-    this.worker.postMessage({ kind: 'submit', groups: this.outGroups, bytes } satisfies ToWorker, [bytes]);
-    this.out.reset();
+    const length = this.out.off;
+    const spare = this.spare.pop();
+    const bytes = this.out.swap(spare ? Buffer.from(spare) : Buffer.alloc(SUBMIT_BUFFER_BYTES)).buffer as ArrayBuffer;
+    this.worker.postMessage({ kind: 'submit', groups: this.outGroups, bytes, length } satisfies ToWorker, [bytes]);
     this.outGroups = [];
   }
 
@@ -242,6 +247,7 @@ export class XfrmClient {
           w?.resolve({ ok: true, results: allOk(w.ops) } as never);
         }
         for (const f of m.failed) this.settle(f.id)?.resolve(f.result as never);
+        for (const b of m.recycled) if (this.spare.length < SPARE_BUFFERS) this.spare.push(b);
         return;
       case 'dump': this.settle(m.id)?.resolve((m.sas ?? m.policies ?? []) as never); return;
       case 'sa': this.settle(m.id)?.resolve(m.sa as never); return;

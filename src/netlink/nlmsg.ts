@@ -207,6 +207,14 @@ export class NlWriter {
     this.off = 0;
   }
 
+  /** Hands over the buffer written so far (to transfer it elsewhere) and continues, empty, in `next`. */
+  swap(next: Buffer): Buffer {
+    const done = this.buf;
+    this.buf = next;
+    this.off = 0;
+    return done;
+  }
+
   /**
    * Starts a message that will not exceed `maxBytes`; returns the offset of its payload. The
    * encoders write every byte of what they produce (padding included), so nothing is cleared here.

@@ -48,7 +48,7 @@ export type ToWorker =
    * Groups encoded by the client, all in one transferred buffer: `groups` holds pairs
    * (id, number of messages); each group's messages follow the previous group's.
    */
-  | { kind: 'submit'; groups: number[]; bytes: ArrayBuffer }
+  | { kind: 'submit'; groups: number[]; bytes: ArrayBuffer; length: number }
   | { kind: 'dump'; id: number; what: 'sa' | 'policy'; ours: boolean }
   | { kind: 'getSa'; id: number; sa: XfrmSaId }
   | { kind: 'deleteOurs'; id: number }
@@ -58,8 +58,11 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'ready'; portId: number; sendBufferBytes: number; receiveBufferBytes: number }
   | { kind: 'startFailed'; error: WireError }
-  /** Results of the groups settled by one batch: ids of those that fully succeeded, the rest in full. */
-  | { kind: 'groups'; ok: number[]; failed: { id: number; result: GroupResult }[] }
+  /**
+   * Results of the groups settled by one batch: ids of those that fully succeeded, the rest in
+   * full; and the submit buffers whose groups are all settled, transferred back for reuse.
+   */
+  | { kind: 'groups'; ok: number[]; failed: { id: number; result: GroupResult }[]; recycled: ArrayBuffer[] }
   | { kind: 'dump'; id: number; sas?: XfrmSa[]; policies?: XfrmPolicy[] }
   | { kind: 'sa'; id: number; sa: XfrmSa | undefined }
   | { kind: 'deleted'; id: number; sas: number; policies: number; errors: OpResult[] }

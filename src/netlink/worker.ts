@@ -60,6 +60,7 @@ let dumpSeq = 0x80000000; // apart from the batcher's sequence numbers
 let scheduled = false;
 let okIds: number[] = [];
 let failedGroups: { id: number; result: GroupResult }[] = [];
+let recycled: ArrayBuffer[] = [];
 
 /** Where a caller's group result goes: collected, then posted once per batch. */
 function collect(id: number, result: GroupResult): void {
@@ -68,10 +69,11 @@ function collect(id: number, result: GroupResult): void {
 }
 
 function postResults(): void {
-  if (okIds.length === 0 && failedGroups.length === 0) return;
-  post({ kind: 'groups', ok: okIds, failed: failedGroups });
+  if (okIds.length === 0 && failedGroups.length === 0 && recycled.length === 0) return;
+  port.postMessage({ kind: 'groups', ok: okIds, failed: failedGroups, recycled } satisfies FromWorker, recycled);
   okIds = [];
   failedGroups = [];
+  recycled = [];
 }
 
 function flush(): void {
@@ -81,8 +83,10 @@ function flush(): void {
   if (more) schedule();
 }
 
-function submitEncoded(groups: number[], bytes: ArrayBuffer): void {
-  const buf = Buffer.from(bytes);
+/** Queues the groups of one submit message; its buffer goes back to the client once they are all settled. */
+function submitEncoded(groups: number[], bytes: ArrayBuffer, length: number): void {
+  const buf = Buffer.from(bytes, 0, length);
+  let unsettled = groups.length >> 1;
   let off = 0;
   for (let k = 0; k + 1 < groups.length; k += 2) {
     const id = groups[k]!;
@@ -91,7 +95,10 @@ function submitEncoded(groups: number[], bytes: ArrayBuffer): void {
       offsets.push(off);
       off += (buf.readUInt32LE(off) + 3) & ~3;
     }
-    batcher.submit({ buf, offsets }, (result) => collect(id, result));
+    batcher.submit({ buf, offsets }, (result) => {
+      collect(id, result);
+      if (--unsettled === 0) recycled.push(bytes);
+    });
   }
 }
 
@@ -214,7 +221,7 @@ function probe(pairs: AlgPair[]): KernelCapabilities {
 function handle(m: ToWorker): void {
   switch (m.kind) {
     case 'submit':
-      submitEncoded(m.groups, m.bytes);
+      submitEncoded(m.groups, m.bytes, m.length);
       schedule();
       return;
     case 'dump':
