@@ -3,7 +3,8 @@
 // Host kernel (policies; a fresh scratch namespace per method, the same N policies each time):
 //   rtt-raw    one NEWPOLICY per round trip on a plain socket (sendto, wait for its ACK, next): no worker
 //   rtt        through XfrmClient, one group of one op awaited at a time
-//   batched    through XfrmClient, groups submitted as a server would (1024 per event-loop turn), the worker coalescing
+//   batched    through XfrmClient, groups of one op submitted as a server would (1024 per event-loop turn), the worker coalescing
+//   batched-groups-of-4  the same with groups of 4 policies (one UE's)
 //   batched-errors  as batched, every 100th op a duplicate: checks each EEXIST comes back on its own op
 //   ip-batch   `ip -batch` with the same policies
 // ESP kernel (re-launched in the ESP VM with --esp-inner unless this kernel has ESP): SA+policy
@@ -118,16 +119,17 @@ async function benchWorkerOneAtATime(ops: XfrmOp[]): Promise<void> {
   });
 }
 
-async function benchBatched(ops: XfrmOp[]): Promise<void> {
+/** `perGroup` ops per submit: 1 (the worst case for per-group overhead) or 4 (the policies of one UE). */
+async function benchBatched(ops: XfrmOp[], perGroup: number): Promise<void> {
   await inScratchNs(async (ns) => {
     const client = await XfrmClient.start({ netns: ns.name, marker: MARKER });
-    const groups = ops.map((op) => [op]);
+    const groups = Array.from({ length: Math.ceil(ops.length / perGroup) }, (_, i) => ops.slice(i * perGroup, (i + 1) * perGroup));
     const t0 = performance.now();
     const rs = await submitStreaming(client, groups);
     const s = (performance.now() - t0) / 1000;
     const st = client.stats();
     await client.close();
-    emit('batched', ops.length, s, {
+    emit(perGroup === 1 ? 'batched' : `batched-groups-of-${perGroup}`, ops.length, s, {
       failed: rs.filter((r) => !r.ok).length, installed: policyCount(ns), batches: st.batches,
       kernelSeconds: Number((st.kernelLatencyUs.sum / 1e6).toFixed(4)),
     });
@@ -244,7 +246,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ bench: 'xfrm', note: `host kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}, N=${N} policies per method, 2 shared cores: figures are noisy, compare ratios within one run` }));
   await benchRawRoundTrip(ops);
   await benchWorkerOneAtATime(ops);
-  await benchBatched(ops);
+  await benchBatched(ops, 1);
+  await benchBatched(ops, 4);
   await benchBatchedWithErrors(ops);
   await benchIpBatch(N);
   if (!args.includes('--no-esp')) await esp();
@@ -252,7 +255,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({
     bench: 'xfrm', summary: true,
     batchedPerSec: results['batched'], batchedOverRtt: ratio('batched', 'rtt'), batchedOverRttRaw: ratio('batched', 'rtt-raw'),
-    batchedOverIpBatch: ratio('batched', 'ip-batch'), espGroupsPerSec: results['esp-groups-batched'] ?? null,
+    batchedOverIpBatch: ratio('batched', 'ip-batch'), groupsOf4OverRtt: ratio('batched-groups-of-4', 'rtt'),
+    groupsOf4OverIpBatch: ratio('batched-groups-of-4', 'ip-batch'), espGroupsPerSec: results['esp-groups-batched'] ?? null,
     espBatchedOverOneAtATime: ratio('esp-groups-batched', 'esp-groups-one-at-a-time'),
   }));
 }

@@ -29,6 +29,8 @@ export interface XfrmClientOptions {
   timeoutMs?: number;
   /** Most ops in one datagram (default 1024; also bounded by the socket buffers). */
   batchMax?: number;
+  /** Requested SO_SNDBUF / SO_RCVBUF of the socket (default 4 MiB; the kernel doubles it); batches are sized to fit. */
+  socketBufferBytes?: number;
   /** Tests only: send to this netlink port id instead of the kernel (a socket that never answers). */
   peerPortId?: number;
 }
@@ -123,6 +125,7 @@ export class XfrmClient {
       stats,
       ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
       ...(opts.peerPortId !== undefined ? { peerPortId: opts.peerPortId } : {}),
+      ...(opts.socketBufferBytes !== undefined ? { bufferBytes: opts.socketBufferBytes } : {}),
     };
     const worker = startWorker(init);
     return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ export interface WorkerInit {
   timeoutMs: number;
   batchMax: number;
   peerPortId?: number;
+  bufferBytes?: number;
   stats: SharedArrayBuffer;
 }
 

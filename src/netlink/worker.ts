@@ -48,7 +48,11 @@ function enterNetns(name: string): void {
 let sock: XfrmSocket;
 try {
   if (init.netns !== undefined) enterNetns(init.netns);
-  sock = new XfrmSocket({ timeoutMs: init.timeoutMs, ...(init.peerPortId !== undefined ? { peerPortId: init.peerPortId } : {}) });
+  sock = new XfrmSocket({
+    timeoutMs: init.timeoutMs,
+    ...(init.peerPortId !== undefined ? { peerPortId: init.peerPortId } : {}),
+    ...(init.bufferBytes !== undefined ? { bufferBytes: init.bufferBytes } : {}),
+  });
 } catch (e) {
   post({ kind: 'startFailed', error: wireError(e) });
   process.exit(1);

@@ -92,6 +92,25 @@ test('batchMax splits what is queued into several datagrams; every op still gets
   });
 });
 
+test('small socket buffers: batches shrink to what the buffers hold, and every op still gets its result', async () => {
+  await inNs('wk-sockbuf', async (ns) => {
+    // 16 KiB requested -> 32 KiB effective: room for 16 error replies per datagram at our budget.
+    const client = await XfrmClient.start({ netns: ns.name, marker: MARKER, socketBufferBytes: 16 * 1024 });
+    try {
+      // Every op fails (each a duplicate): the worst case for the receive buffer, nothing may be lost.
+      assert.ok((await client.submit(Array.from({ length: 200 }, (_, i) => newPolicy(i)))).ok);
+      const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => client.submit([newPolicy(i)])));
+      assert.ok(rs.every((r) => !r.ok && !r.results[0]!.ok && r.results[0]!.errnoName === 'EEXIST'));
+      const st = client.stats();
+      assert.is(st.overruns, 0);
+      assert.is(st.opsPerBatch.find((b) => b.le === 16)!.count, st.batches, 'no datagram carried more than 16 ops');
+      assert.is(st.batches, 2 * Math.ceil(200 / 16));
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 test('a group split across datagrams stops at its first failure: later ops are not attempted, earlier ones rolled back', async () => {
   await inNs('wk-span', async (ns) => {
     const client = await XfrmClient.start({ netns: ns.name, marker: MARKER, batchMax: 4 });
