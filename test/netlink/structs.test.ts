@@ -126,6 +126,15 @@ roundTrip('xfrm_algo_auth', rec({ name: algoName, key, truncBits: u32 }).map(({ 
 roundTrip('xfrm_algo_aead', rec({ name: algoName, key, icvBits: u32 }).map(({ name, key: k, icvBits }) => ({ name, keyBits: k.length * 8, icvBits, key: k })),
   S.sizeofXfrmAlgoAead, (b, off, v) => { S.encodeXfrmAlgoAead(b, off, v); }, S.decodeXfrmAlgoAead);
 
+test('the shared constants encode as their values (they take a faster path)', () => {
+  const b = Buffer.alloc(64, 0x5a);
+  S.encodeXfrmLifetimeCfg(b, 0, S.LIFETIME_INFINITE);
+  assert.equal(S.decodeXfrmLifetimeCfg(b, 0), { ...S.LIFETIME_INFINITE });
+  b.fill(0x5a);
+  S.encodeXfrmLifetimeCur(b, 0, S.LIFETIME_CUR_ZERO);
+  assert.equal(S.decodeXfrmLifetimeCur(b, 0), { ...S.LIFETIME_CUR_ZERO });
+});
+
 test('xfrm_algo: a key of the wrong length for alg_key_len is refused, not truncated', () => {
   assert.throws(() => S.encodeXfrmAlgo(Buffer.alloc(200), 0, { name: 'cbc(aes)', keyBits: 128, key: Buffer.alloc(15) }), (e: Error & { code?: string }) => e.code === 'XFRM_INVALID_RECORD');
   assert.throws(() => S.encodeXfrmAlgo(Buffer.alloc(200), 0, { name: 'x'.repeat(64), keyBits: 0, key: Buffer.alloc(0) }), (e: Error & { code?: string }) => e.code === 'XFRM_INVALID_RECORD');
