@@ -144,12 +144,18 @@ export class XfrmClient {
     });
   }
 
-  /** Sends a group of ops; resolves with one result per op, in order. Rejects only with NETLINK_QUEUE_FULL or NETLINK_CLOSED. */
+  /**
+   * Sends a group of ops; resolves with one result per op, in order (the results array of a
+   * group that fully succeeded is shared and frozen). Rejects only with NETLINK_QUEUE_FULL,
+   * NETLINK_CLOSED, or XFRM_INVALID_RECORD when `group` is not an array.
+   */
   submit(group: XfrmOp[]): Promise<GroupResult> {
-    if (this.closedWhy !== undefined) return Promise.reject(new NetlinkClosedError(this.closedWhy));
+    if (this.closedWhy !== undefined || this.closing) return Promise.reject(new NetlinkClosedError(this.closedWhy ?? 'close() was called'));
+    if (!Array.isArray(group)) return Promise.reject(new XfrmRecordError('group', 'not an array of ops'));
     if (this.queued + group.length > this.queueMax) return Promise.reject(new NetlinkQueueFullError(this.queued, group.length, this.queueMax));
-    // Encoded here, on the caller's thread: bytes cross to the worker in one transfer per turn,
-    // which costs a fraction of structured-cloning the records (bench/xfrm.ts).
+    // Encoded here, on the caller's thread, and the bytes of a whole turn cross to the worker in
+    // one transfer: structured-cloning a policy record was measured at ~7 us here, encoding it
+    // at ~1.5 us.
     const start = this.out.off;
     for (let i = 0; i < group.length; i++) {
       try {
