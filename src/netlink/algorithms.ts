@@ -44,9 +44,6 @@ export const VALID_ALG_PAIRS: readonly (readonly [AuthAlg, EncAlg])[] = [
 export const isValidAlgPair = (alg: AuthAlg, ealg: EncAlg): boolean =>
   VALID_ALG_PAIRS.some(([a, e]) => a === alg && e === ealg);
 
-/** Deprecated from Rel-12 on (TS 33.203 Annex H changes; OpenSIPS `disable_deprecated_algorithms`). */
-export const DEPRECATED_ALGS: ReadonlySet<AuthAlg | EncAlg> = new Set(['hmac-md5-96', 'des-ede3-cbc']);
-
 /** The kernel algorithm names the pair needs, as /proc/crypto and `ip xfrm` know them. */
 export function kernelAlgorithmNames(alg: AuthAlg, ealg: EncAlg): string[] {
   const names: string[] = [];

@@ -2,13 +2,10 @@
 // NLMSG_ERROR / NLMSG_DONE replies with their extended-ACK attributes. Host byte order
 // throughout (netlink is native-endian); this module is x86-64 / little-endian only.
 
-export const NLMSG_NOOP = 1;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
-export const NLMSG_OVERRUN = 4;
 
 export const NLM_F_REQUEST = 0x01;
-export const NLM_F_MULTI = 0x02;
 export const NLM_F_ACK = 0x04;
 export const NLM_F_DUMP_INTR = 0x10;
 // Modifiers of GET requests.
@@ -16,7 +13,6 @@ export const NLM_F_ROOT = 0x100;
 export const NLM_F_MATCH = 0x200;
 export const NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
 // Modifiers of NEW requests.
-export const NLM_F_REPLACE = 0x100;
 export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
 // Flags of NLMSG_ERROR replies.

@@ -1,31 +1,27 @@
 // The XFRM netlink attributes (enum xfrm_attr_type_t in include/uapi/linux/xfrm.h) that SAs and
-// policies carry, with encoders that write a whole attribute (header, struct, padding) and
+// policies carry (XFRMA_ALG_AUTH, the untruncated view the kernel also reports, is not read),
+// with encoders that write a whole attribute (header, struct, padding) and
 // decoders that read one found by decodeNlAttrs.
 
 import { encodeNlAttrHeader, nlmsgAlign, type NlAttr } from './nlmsg.js';
 import {
-  decodeXfrmAddress, decodeXfrmAlgo, decodeXfrmAlgoAead, decodeXfrmAlgoAuth, decodeXfrmUserTmpl, encodeXfrmAddress,
+  decodeXfrmAlgo, decodeXfrmAlgoAead, decodeXfrmAlgoAuth, decodeXfrmUserTmpl, encodeXfrmAddress,
   encodeXfrmAlgo, encodeXfrmAlgoAead, encodeXfrmAlgoAuth, encodeXfrmUserTmpl, SIZEOF_XFRM_ADDRESS, SIZEOF_XFRM_USER_TMPL,
-  sizeofXfrmAlgo, sizeofXfrmAlgoAead, sizeofXfrmAlgoAuth,
+  sizeofXfrmAlgo, sizeofXfrmAlgoAead, sizeofXfrmAlgoAuth, XFRM_ALGO_KEY_MAX,
   type XfrmAlgo, type XfrmAlgoAead, type XfrmAlgoAuth, type XfrmUserTmpl,
 } from './xfrm-structs.js';
 
-export const XFRMA_ALG_AUTH = 1;        // struct xfrm_algo (untruncated ICV; kernel reports it too)
 export const XFRMA_ALG_CRYPT = 2;       // struct xfrm_algo
 export const XFRMA_TMPL = 5;            // array of struct xfrm_user_tmpl
 export const XFRMA_SRCADDR = 13;        // xfrm_address_t
-export const XFRMA_LASTUSED = 15;       // u64
-export const XFRMA_POLICY_TYPE = 16;    // struct xfrm_userpolicy_type
 export const XFRMA_ALG_AEAD = 18;       // struct xfrm_algo_aead
 export const XFRMA_ALG_AUTH_TRUNC = 20; // struct xfrm_algo_auth
-export const XFRMA_MARK = 21;           // struct xfrm_mark
-export const XFRMA_IF_ID = 31;          // u32
 
 /** Room an attribute of `payload` bytes takes, padding included. */
 export const attrSpace = (payload: number): number => nlmsgAlign(4 + payload);
 
 /** Upper bound of the attribute bytes of one SA with every algorithm attribute and the longest keys. */
-export const MAX_SA_ATTR_BYTES = 3 * attrSpace(72 + 64) + attrSpace(SIZEOF_XFRM_ADDRESS);
+export const MAX_SA_ATTR_BYTES = 3 * attrSpace(72 + XFRM_ALGO_KEY_MAX) + attrSpace(SIZEOF_XFRM_ADDRESS);
 
 function finish(buf: Buffer, end: number): number {
   const padded = nlmsgAlign(end);
@@ -64,10 +60,8 @@ export function encodeAttrTmpls(buf: Buffer, off: number, tmpls: readonly XfrmUs
 }
 
 export const decodeAttrAlgoAuthTrunc = (buf: Buffer, a: NlAttr): XfrmAlgoAuth => decodeXfrmAlgoAuth(buf, a.offset);
-export const decodeAttrAlgoAuth = (buf: Buffer, a: NlAttr): XfrmAlgo => decodeXfrmAlgo(buf, a.offset);
 export const decodeAttrAlgoCrypt = (buf: Buffer, a: NlAttr): XfrmAlgo => decodeXfrmAlgo(buf, a.offset);
 export const decodeAttrAlgoAead = (buf: Buffer, a: NlAttr): XfrmAlgoAead => decodeXfrmAlgoAead(buf, a.offset);
-export const decodeAttrSrcAddr = (buf: Buffer, a: NlAttr, family: number): string => decodeXfrmAddress(buf, a.offset, family);
 
 export function decodeAttrTmpls(buf: Buffer, a: NlAttr): XfrmUserTmpl[] {
   const out: XfrmUserTmpl[] = [];

@@ -6,7 +6,6 @@
 import { XfrmRecordError } from './errors.js';
 import { readIPv4, readIPv6, writeIPv4, writeIPv6 } from './inet.js';
 
-export const AF_UNSPEC = 0;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 
@@ -579,9 +578,13 @@ function decodeAlgoName(buf: Buffer, off: number): string {
   return buf.toString('latin1', off, nul >= 0 && nul < off + XFRM_ALGO_NAME_MAX ? nul : off + XFRM_ALGO_NAME_MAX);
 }
 
+/** Longest key accepted (512 bits: more than any ESP algorithm here needs; bounds the message size). */
+export const XFRM_ALGO_KEY_MAX = 64;
+
 function encodeAlgoKey(buf: Buffer, off: number, a: XfrmAlgo, field: string): number {
   const n = keyBytes(a.keyBits);
   if (a.key.length !== n) throw new XfrmRecordError(field, `key is ${a.key.length} bytes, ${a.keyBits} bits need ${n}`);
+  if (n > XFRM_ALGO_KEY_MAX) throw new XfrmRecordError(field, `key of ${n} bytes is longer than ${XFRM_ALGO_KEY_MAX}`);
   buf.set(a.key, off);
   return off + n;
 }

@@ -77,6 +77,8 @@ test('x86-64 UAPI sizes', () => {
   assert.is(S.SIZEOF_XFRM_USERPOLICY_ID, 64);
   assert.is(S.SIZEOF_XFRM_USER_TMPL, 64);
   assert.is(S.SIZEOF_XFRM_ALGO, 68);
+  assert.is(S.SIZEOF_XFRM_ALGO_AUTH, 72);
+  assert.is(S.SIZEOF_XFRM_ALGO_AEAD, 72);
   assert.is(S.sizeofXfrmAlgo({ name: 'cbc(aes)', keyBits: 128, key: Buffer.alloc(16) }), 68 + 16);
   assert.is(S.sizeofXfrmAlgoAuth({ name: 'hmac(sha1)', keyBits: 160, key: Buffer.alloc(20) }), 72 + 20);
 });
