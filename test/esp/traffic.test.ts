@@ -67,11 +67,14 @@ const xfrmStat = (ns: Netns): Record<string, number> => parseXfrmStat(ns.exec('c
 test.before(async () => {
   const ue = createNetns('esp-ue');
   const pc = createNetns('esp-pc');
-  vethPair({ ns: ue, addrs: [`${UE[4]}/24`, `${UE[6]}/64`] }, { ns: pc, addrs: [`${PC[4]}/24`, `${PC[6]}/64`] });
-  // Resolve the neighbours first (ICMP matches none of the port selectors), so that no first
-  // packet of a protected flow waits in a neighbour queue.
-  ue.exec('ping', '-c', '1', '-W', '5', PC[4]);
-  ue.exec('ping', '-c', '1', '-W', '5', PC[6]);
+  const [ueIf, pcIf] = vethPair({ ns: ue, addrs: [`${UE[4]}/24`, `${UE[6]}/64`] }, { ns: pc, addrs: [`${PC[4]}/24`, `${PC[6]}/64`] });
+  // Static neighbours, so that no first packet of a protected flow waits (or is dropped) while
+  // ARP / neighbour discovery runs in a slow VM.
+  const mac = (ns: Netns, ifname: string): string => /link\/ether (\S+)/.exec(ns.ip('link', 'show', ifname))![1]!;
+  for (const f of [4, 6] as const) {
+    ue.ip('neigh', 'replace', PC[f], 'lladdr', mac(pc, pcIf), 'dev', ueIf, 'nud', 'permanent');
+    pc.ip('neigh', 'replace', UE[f], 'lladdr', mac(ue, ueIf), 'dev', pcIf, 'nud', 'permanent');
+  }
   const [ueX, pcX, uePeer, pcPeer] = await Promise.all([
     XfrmClient.start({ netns: ue.name, marker: MARKER }),
     XfrmClient.start({ netns: pc.name, marker: MARKER }),
