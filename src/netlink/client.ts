@@ -70,8 +70,8 @@ function startWorker(init: WorkerInit): Worker {
 
 const OK: OpResult = Object.freeze({ ok: true });
 const EINVAL = 22;
-// Larger than Node's Buffer pool slab, so each submit buffer owns its ArrayBuffer (it is transferred).
-const SUBMIT_BUFFER_BYTES = 64 * 1024;
+// Room for a turn of ~1000 ops without growing (growing allocates and copies).
+const SUBMIT_BUFFER_BYTES = 512 * 1024;
 const SPARE_BUFFERS = 8;
 
 /** The results of a group of n ops that all succeeded: one frozen array per size, shared. */
@@ -224,7 +224,7 @@ export class XfrmClient {
     if (this.outGroups.length === 0 || this.closedWhy !== undefined) return;
     const length = this.out.off;
     const spare = this.spare.pop();
-    const bytes = this.out.swap(spare ? Buffer.from(spare) : Buffer.alloc(SUBMIT_BUFFER_BYTES)).buffer as ArrayBuffer;
+    const bytes = this.out.swap(spare ? Buffer.from(spare) : NlWriter.allocate(SUBMIT_BUFFER_BYTES)).buffer as ArrayBuffer;
     this.worker.postMessage({ kind: 'submit', groups: this.outGroups, bytes, length } satisfies ToWorker, [bytes]);
     this.outGroups = [];
   }

@@ -196,7 +196,15 @@ export class NlWriter {
   off = 0;
 
   constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.alloc(initialBytes);
+    this.buf = NlWriter.allocate(initialBytes);
+  }
+
+  /**
+   * A buffer of its own (never a slice of Node's pool, so it can be transferred), not zeroed:
+   * every encoder writes each byte it produces, padding included, and only [0, off) is ever read.
+   */
+  static allocate(bytes: number): Buffer {
+    return Buffer.allocUnsafeSlow(bytes);
   }
 
   reset(): void {
@@ -242,16 +250,17 @@ export class NlWriter {
 
   private reserve(bytes: number): void {
     if (this.off + bytes <= this.buf.length) return;
-    const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.off + bytes));
+    const grown = NlWriter.allocate(Math.max(this.buf.length * 2, this.off + bytes));
     this.buf.copy(grown, 0, 0, this.off);
     this.buf = grown;
   }
 
-  /** Ends the message whose payload ends at `payloadEnd`; returns its start offset. */
+  /** Ends the message whose payload ends at `payloadEnd` (zero padding to 4 bytes); returns its start offset. */
   end(payloadEnd: number): number {
     const start = this.off;
     this.buf.writeUInt32LE(payloadEnd - start, start);
     this.off = nlmsgAlign(payloadEnd);
+    for (let p = payloadEnd; p < this.off; p++) this.buf[p] = 0;
     return start;
   }
 }

@@ -191,7 +191,7 @@ const LIFETIME_INFINITE_BYTES = Buffer.alloc(SIZEOF_XFRM_LIFETIME_CFG).fill(0xff
 
 export function encodeXfrmLifetimeCfg(buf: Buffer, off: number, l: XfrmLifetimeCfg): void {
   if (l === LIFETIME_INFINITE) {
-    LIFETIME_INFINITE_BYTES.copy(buf, off);
+    buf.set(LIFETIME_INFINITE_BYTES, off);
     return;
   }
   writeU64(buf, off, l.softByteLimit);
@@ -239,7 +239,7 @@ const ZERO_32 = Buffer.alloc(32);
 
 export function encodeXfrmLifetimeCur(buf: Buffer, off: number, c: XfrmLifetimeCur): void {
   if (c === LIFETIME_CUR_ZERO) {
-    ZERO_32.copy(buf, off);
+    buf.set(ZERO_32, off);
     return;
   }
   writeU64(buf, off, c.bytes);

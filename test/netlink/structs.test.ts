@@ -225,6 +225,23 @@ test('NEWSA / NEWPOLICY messages decode back to the records they were built from
   assert.equal({ ...pol, lifetime: undefined, current: undefined }, { ...samplePolicy, lifetime: undefined, current: undefined });
 });
 
+test('every op message is fully written: a writer over stale bytes produces the same message as over zeros', () => {
+  const ops: XfrmOp[] = [
+    { op: 'newsa', sa: sampleSa },
+    { op: 'newsa', sa: { ...sampleSa, auth: undefined, crypt: undefined, aead: { name: 'rfc4106(gcm(aes))', key: Buffer.alloc(20, 3), icvBits: 128 } } },
+    { op: 'newpolicy', policy: samplePolicy },
+    { op: 'delsa', id: { family: 6, daddr: 'fd00:e5b::2', spi: 0x1001, proto: 50, saddr: 'fd00:e5b::1' } },
+    { op: 'delpolicy', id: { selector: samplePolicy.selector, dir: 'out' } },
+  ];
+  const encode = (fill: number): Buffer => {
+    const w = new NlWriter(4096);
+    w.buf.fill(fill);
+    ops.forEach((op, i) => writeOp(w, op, i, false));
+    return Buffer.from(w.buf.subarray(0, w.off));
+  };
+  assert.equal(encode(0xa5), encode(0x00));
+});
+
 test('records that cannot be encoded are typed errors naming the op, and leave the writer as it was', () => {
   const bad: XfrmOp[] = [
     { op: 'newsa', sa: { ...sampleSa, saddr: 'not-an-address' } },
