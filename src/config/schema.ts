@@ -1,8 +1,8 @@
 // Every configuration key with its default and what it allows. config/example.yaml documents the
 // same keys for people; keep the two in step.
 
-import { AUTH_ALGS, ENC_ALGS } from '../secagree/algorithms.js';
-import type { AuthAlg, EncAlg } from '../secagree/algorithms.js';
+import { AUTH_ALGS, ENC_ALGS } from '../ipsec/algorithms.js';
+import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 import { addressList, bool, hostOrEmpty, hostPortOrEmpty, int, ipv4OrEmpty, ipv6OrEmpty, listenerList, nameList, nextHopUri, oneOf } from './leaves.js';
 import type { Leaf } from './leaves.js';
 import { LOG_LEVELS } from './types.js';

@@ -1,4 +1,4 @@
-import type { AuthAlg, EncAlg } from '../secagree/algorithms.js';
+import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 
 // Field names are the YAML keys (snake_case), so a Kamailio user finds the module's parameter names.
 

@@ -1,7 +1,7 @@
 // From the merged input (file + environment) to a checked Config: every key against the schema,
 // then the rules that involve several keys. All problems are collected, none stops the others.
 
-import { isAllowedCombination, isDeprecatedAuth, isDeprecatedEnc } from '../secagree/algorithms.js';
+import { isDeprecatedAuth, isDeprecatedEnc, isValidAlgPair } from '../ipsec/algorithms.js';
 import { problem } from './errors.js';
 import type { ConfigProblem } from './errors.js';
 import { isMapping, unknownKey } from './leaves.js';
@@ -122,7 +122,7 @@ function checkAlgorithms(c: Config, problems: ConfigProblem[]): void {
     problems.push(problem('ipsec_preferred_ealg', c.ipsec_preferred_ealg, `"" or one of security.allowed_encryption${usableNote}: ${enc.join(', ') || '(none)'}`,
       'is not an allowed encryption algorithm'));
   }
-  if (!auth.some((a) => enc.some((e) => isAllowedCombination(a, e)))) {
+  if (!auth.some((a) => enc.some((e) => isValidAlgPair(a, e)))) {
     problems.push(problem('security.allowed_algorithms', s.allowed_algorithms,
       `lists that, with security.allowed_encryption${usableNote}, leave at least one pair TS 33.203 permits (aes-gcm needs alg null, aes-gmac needs ealg null)`,
       'leaves no usable algorithm pair'));

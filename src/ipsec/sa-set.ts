@@ -14,7 +14,8 @@
 // replay window 32, no lifetime limit; every policy: priority 2080 and one required ESP
 // transport template with that reqid, so an unprotected packet of the flow is dropped.
 
-import { espAlgorithms, type AuthAlg, type EncAlg } from '../netlink/algorithms.js';
+import type { AuthAlg, EncAlg } from './algorithms.js';
+import { espAlgorithms } from '../netlink/algorithms.js';
 import {
   IPPROTO_ESP, type IpFamily, type PolicyDir, type XfrmOp, type XfrmPolicy, type XfrmPolicyId, type XfrmSa,
   type XfrmSaId, type XfrmSelector,

@@ -19,30 +19,11 @@
 // proto_ipsec (ipsec_algo.c); the 33.203 text itself was not available here, and no test vector
 // from the spec was found, so the derivation is checked only against this reading of it.
 //
-// Valid pairs: the kernel refuses an AEAD together with a separate auth or crypt algorithm
-// (xfrm_user verify_newsa_info), and an ESP SA without integrity makes no sense for IMS, so:
-// alg hmac-md5-96 / hmac-sha-1-96 with ealg des-ede3-cbc / aes-cbc / null; alg null with ealg
-// aes-gcm only; alg aes-gmac with ealg null only (GMAC authenticates, it does not encrypt).
+// Which pairs are valid is decided in src/ipsec/algorithms.ts.
 
 import { createHmac } from 'node:crypto';
+import { isValidAlgPair, type AuthAlg, type EncAlg } from '../ipsec/algorithms.js';
 import type { AeadAlgorithm, AuthAlgorithm, CryptAlgorithm } from './xfrm-types.js';
-
-export type AuthAlg = 'hmac-md5-96' | 'hmac-sha-1-96' | 'aes-gmac' | 'null';
-export type EncAlg = 'des-ede3-cbc' | 'aes-cbc' | 'aes-gcm' | 'null';
-
-export const AUTH_ALGS: readonly AuthAlg[] = ['hmac-md5-96', 'hmac-sha-1-96', 'aes-gmac', 'null'];
-export const ENC_ALGS: readonly EncAlg[] = ['des-ede3-cbc', 'aes-cbc', 'aes-gcm', 'null'];
-
-/** Every (alg, ealg) pair that makes a working ESP SA (see the header comment). */
-export const VALID_ALG_PAIRS: readonly (readonly [AuthAlg, EncAlg])[] = [
-  ['hmac-md5-96', 'des-ede3-cbc'], ['hmac-md5-96', 'aes-cbc'], ['hmac-md5-96', 'null'],
-  ['hmac-sha-1-96', 'des-ede3-cbc'], ['hmac-sha-1-96', 'aes-cbc'], ['hmac-sha-1-96', 'null'],
-  ['null', 'aes-gcm'],
-  ['aes-gmac', 'null'],
-];
-
-export const isValidAlgPair = (alg: AuthAlg, ealg: EncAlg): boolean =>
-  VALID_ALG_PAIRS.some(([a, e]) => a === alg && e === ealg);
 
 /** The kernel algorithm names the pair needs, as /proc/crypto and `ip xfrm` know them. */
 export function kernelAlgorithmNames(alg: AuthAlg, ealg: EncAlg): string[] {
@@ -93,7 +74,7 @@ export function espSalt(which: 'aes-gcm' | 'aes-gmac', ck: Uint8Array, ik: Uint8
 
 /**
  * The kernel algorithms and keys for a negotiated pair. Throws AlgorithmError for a pair that is
- * not in VALID_ALG_PAIRS or keys that are not 128 bits.
+ * not valid (isValidAlgPair) or keys that are not 128 bits.
  */
 export function espAlgorithms(alg: AuthAlg, ealg: EncAlg, ck: Uint8Array, ik: Uint8Array): EspAlgorithms {
   if (!isValidAlgPair(alg, ealg)) throw new AlgorithmError(`alg=${alg} with ealg=${ealg} is not a usable ESP combination`);

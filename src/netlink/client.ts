@@ -3,7 +3,7 @@
 // NETLINK_QUEUE_FULL rejection, never unbounded memory).
 
 import { Worker } from 'node:worker_threads';
-import { VALID_ALG_PAIRS } from './algorithms.js';
+import { VALID_ALG_PAIRS } from '../ipsec/algorithms.js';
 import { NetlinkClosedError, NetlinkQueueFullError, NetlinkRequestError, XfrmRecordError } from './errors.js';
 import { errnoName, SyscallError } from './libc.js';
 import { NlWriter } from './nlmsg.js';

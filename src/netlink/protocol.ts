@@ -1,6 +1,6 @@
 // The messages between XfrmClient (main thread) and the netlink worker. Structured-clone data only.
 
-import type { AuthAlg, EncAlg } from './algorithms.js';
+import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 import type { GroupResult, OpResult, XfrmPolicy, XfrmSa, XfrmSaId } from './xfrm-types.js';
 
 export interface WorkerInit {

@@ -5,7 +5,8 @@
 
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { kernelAlgorithmNames, espAlgorithms, VALID_ALG_PAIRS } from './algorithms.js';
+import { VALID_ALG_PAIRS } from '../ipsec/algorithms.js';
+import { kernelAlgorithmNames, espAlgorithms } from './algorithms.js';
 import { Batcher } from './batcher.js';
 import { NetlinkRequestError } from './errors.js';
 import * as libc from './libc.js';

@@ -1,8 +1,8 @@
 // Security agreement (RFC 3329 with the ipsec-3gpp mechanism of TS 33.203 Annex H): what the rest
 // of the product calls.
 
-export { AUTH_ALGS, ENC_ALGS, authAlgOf, encAlgOf, isAllowedCombination, isDeprecatedAuth, isDeprecatedEnc } from './algorithms.js';
-export type { AuthAlg, EncAlg } from './algorithms.js';
+export { authAlgOf, encAlgOf } from './algorithms.js';
+
 export { SecAgreeError } from './errors.js';
 export type { SecAgreeErrorCode } from './errors.js';
 export { parseSecurityHeader } from './grammar.js';

@@ -8,8 +8,9 @@
 // Kamailio instead treats an absent ealg as aes-cbc and an absent alg as hmac-md5-96
 // (spec/kamailio-behaviour.md §4); here the first means null and the second makes the offer unusable.
 
-import { authAlgOf, encAlgOf, isAllowedCombination } from './algorithms.js';
-import type { AuthAlg, EncAlg } from './algorithms.js';
+import { isValidAlgPair } from '../ipsec/algorithms.js';
+import { authAlgOf, encAlgOf } from './algorithms.js';
+import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 import type { SecMechanism } from './grammar.js';
 import { equalsIgnoreCase, parseDecimal } from './lexical.js';
 
@@ -104,7 +105,7 @@ export function toIpsecOffer(m: SecMechanism, index = 0): IpsecOffer | OfferReje
   const ealgText = ealg === undefined ? 'null' : ealg;
   const encAlg = ealgText === null ? null : encAlgOf(ealgText);
   if (ealgText === null || encAlg === null) return new OfferRejection('EALG_UNKNOWN', index, 'ealg', ealgText);
-  if (!isAllowedCombination(authAlg, encAlg)) return new OfferRejection('ALG_COMBINATION', index, 'alg', `${alg};ealg=${ealgText}`);
+  if (!isValidAlgPair(authAlg, encAlg)) return new OfferRejection('ALG_COMBINATION', index, 'alg', `${alg};ealg=${ealgText}`);
   const prot = seen[PROT];
   if (prot !== undefined && (prot === null || !equalsIgnoreCase(prot, 'esp'))) return new OfferRejection('PROT_UNSUPPORTED', index, 'prot', prot);
   const mod = seen[MOD];

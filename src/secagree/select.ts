@@ -5,8 +5,8 @@
 // (the admin guide: "the last algorithm in the Sec-Agree header will be used"). The q values are
 // carried but not used to rank offers, as in Kamailio.
 
-import { isDeprecatedAuth, isDeprecatedEnc } from './algorithms.js';
-import type { AuthAlg, EncAlg } from './algorithms.js';
+import { isDeprecatedAuth, isDeprecatedEnc } from '../ipsec/algorithms.js';
+import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 import type { SecMechanism } from './grammar.js';
 import { OfferRejection, toIpsecOffer } from './ipsec3gpp.js';
 import type { IpsecOffer, OfferRejectCode } from './ipsec3gpp.js';

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildPcscfSaSet, buildUeSaSet, createOps, type TunnelParams } from '../../src/ipsec/sa-set.js';
-import { VALID_ALG_PAIRS } from '../../src/netlink/algorithms.js';
+import { VALID_ALG_PAIRS } from '../../src/ipsec/algorithms.js';
 import { XfrmClient } from '../../src/netlink/client.js';
 import type { XfrmSa } from '../../src/netlink/xfrm-types.js';
 import { parseStates, parseXfrmStat } from '../helpers/iproute.js';

@@ -4,9 +4,8 @@
 import { createHmac } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  AUTH_ALGS, ENC_ALGS, espAlgorithms, espSalt, isValidAlgPair, kernelAlgorithmNames, VALID_ALG_PAIRS,
-} from '../../src/netlink/algorithms.js';
+import { AUTH_ALGS, ENC_ALGS, isValidAlgPair, VALID_ALG_PAIRS } from '../../src/ipsec/algorithms.js';
+import { espAlgorithms, espSalt, kernelAlgorithmNames } from '../../src/netlink/algorithms.js';
 
 const ck = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
 const ik = Buffer.from('ffeeddccbbaa99887766554433221100', 'hex');
