@@ -46,7 +46,8 @@ export { BindingPeek, SaPeek } from './contact-record.js';
 export interface ContactTableOptions {
   /** Most bindings held at once, 1 .. 2^24. */
   readonly capacity: number;
-  /** Bytes for the bindings' strings; default capacity * DEFAULT_ARENA_BYTES_PER_BINDING. */
+  /** Bytes for the bindings' strings; default capacity * DEFAULT_ARENA_BYTES_PER_BINDING, and at
+   * least enough for one binding with every field at its limit (about 7 KiB). */
   readonly arenaBytes?: number;
 }
 
@@ -120,8 +121,9 @@ export class ContactTable {
 
   static create(options: ContactTableOptions): ContactTable {
     const capacity = requireInteger('contact table capacity', options.capacity, 1, SLOT_LIMIT);
-    const arenaBytes = requireInteger('contact table arenaBytes', options.arenaBytes ?? capacity * DEFAULT_ARENA_BYTES_PER_BINDING,
-      MAX_BLOB_UNITS * ARENA_UNIT_BYTES, 2 ** 33);
+    const smallest = MAX_BLOB_UNITS * ARENA_UNIT_BYTES; // room for one binding at BINDING_LIMITS
+    const arenaBytes = requireInteger('contact table arenaBytes',
+      options.arenaBytes ?? Math.max(smallest, capacity * DEFAULT_ARENA_BYTES_PER_BINDING), smallest, 2 ** 33);
     const arenaUnits = Math.floor(arenaBytes / ARENA_UNIT_BYTES);
     const buffer = new SharedArrayBuffer(planLayout(capacity, arenaUnits).byteLength);
     writeHeader(buffer, MAGIC, [capacity, arenaUnits]);
