@@ -49,6 +49,10 @@ export interface ContactTableOptions {
   /** Bytes for the bindings' strings; default capacity * DEFAULT_ARENA_BYTES_PER_BINDING, and at
    * least enough for one binding with every field at its limit (about 7 KiB). */
   readonly arenaBytes?: number;
+  /** Buckets of each string index (a power of two); default the power of two >= capacity, for
+   * chains of about one entry. The SPI index gets twice as many. Fewer buckets save 8 bytes each
+   * per index at the cost of longer chains (the stress test uses few, to make chains collide). */
+  readonly indexBuckets?: number;
 }
 
 /** A typical IMS binding's strings take ~650 bytes (bench/shared.ts prints the exact figure); the
@@ -99,9 +103,9 @@ export class ContactTable {
   private queryTransport = -1;
   private querySpi = 0;
 
-  private constructor(readonly buffer: SharedArrayBuffer, capacity: number, arenaUnits: number, fresh: boolean) {
+  private constructor(readonly buffer: SharedArrayBuffer, capacity: number, arenaUnits: number, keyBuckets: number, fresh: boolean) {
     this.capacity = capacity;
-    const l = planLayout(capacity, arenaUnits);
+    const l = planLayout(capacity, arenaUnits, keyBuckets);
     this.meta = new Int32Array(buffer, l.meta, META_WORDS);
     this.records = new Int32Array(buffer, l.records, capacity * RECORD_WORDS);
     this.slots = new AtomicBitmap(new Int32Array(buffer, l.slotBits, AtomicBitmap.wordsFor(capacity)), this.meta.subarray(SLOT_META, SLOT_META + BITMAP_META_WORDS), capacity);
@@ -125,14 +129,18 @@ export class ContactTable {
     const arenaBytes = requireInteger('contact table arenaBytes',
       options.arenaBytes ?? Math.max(smallest, capacity * DEFAULT_ARENA_BYTES_PER_BINDING), smallest, 2 ** 33);
     const arenaUnits = Math.floor(arenaBytes / ARENA_UNIT_BYTES);
-    const buffer = new SharedArrayBuffer(planLayout(capacity, arenaUnits).byteLength);
-    writeHeader(buffer, MAGIC, [capacity, arenaUnits]);
-    return new ContactTable(buffer, capacity, arenaUnits, true);
+    const keyBuckets = requireInteger('contact table indexBuckets', options.indexBuckets ?? 2 ** Math.ceil(Math.log2(capacity)), 1, SLOT_LIMIT);
+    if ((keyBuckets & (keyBuckets - 1)) !== 0) {
+      throw new SharedStateError('BAD_OPTIONS', `contact table indexBuckets must be a power of two, got ${keyBuckets}`);
+    }
+    const buffer = new SharedArrayBuffer(planLayout(capacity, arenaUnits, keyBuckets).byteLength);
+    writeHeader(buffer, MAGIC, [capacity, arenaUnits, keyBuckets]);
+    return new ContactTable(buffer, capacity, arenaUnits, keyBuckets, true);
   }
 
   static attach(buffer: SharedArrayBuffer): ContactTable {
-    const [capacity, arenaUnits] = readHeader(buffer, MAGIC, 2, 'ContactTable') as [number, number];
-    return new ContactTable(buffer, capacity, arenaUnits, false);
+    const [capacity, arenaUnits, keyBuckets] = readHeader(buffer, MAGIC, 3, 'ContactTable') as [number, number, number];
+    return new ContactTable(buffer, capacity, arenaUnits, keyBuckets, false);
   }
 
   /** Bindings held now. */
@@ -597,13 +605,12 @@ interface Layout {
   spiBuckets: number; spiBucketCount: number; arena: number; byteLength: number;
 }
 
-/** Buckets: a power of two >= capacity per string index (chains of ~1), twice that for SPIs
- * (two SPIs per binding, four during a re-registration). */
-function planLayout(capacity: number, arenaUnits: number): Layout {
-  const keyBuckets = 2 ** Math.ceil(Math.log2(capacity));
+/** The SPI index has twice the buckets of a string index: two SPIs per binding, four during a
+ * re-registration. */
+function planLayout(capacity: number, arenaUnits: number, keyBuckets: number): Layout {
   const spiBucketCount = keyBuckets * 2;
   const plan = new RegionPlanner();
-  plan.take(headerBytes(2));
+  plan.take(headerBytes(3));
   const meta = plan.take(META_WORDS * 4);
   const slotBits = plan.take(AtomicBitmap.wordsFor(capacity) * 4);
   const arenaBits = plan.take(AtomicBitmap.wordsFor(arenaUnits) * 4);

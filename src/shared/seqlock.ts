@@ -24,7 +24,7 @@
 /** Spin briefly, then sleep in short slices so that a preempted lock holder can run (the pool has
  * more threads than cores). `attempt` counts from 0 for each wait. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-const SPIN_ATTEMPTS = 64;
+const SPIN_ATTEMPTS = 2000;
 
 export function backoff(attempt: number): void {
   if (attempt < SPIN_ATTEMPTS) return;
