@@ -24,7 +24,7 @@ test('a binding whose keys stay is never missed while chains and its own record 
   let reports: RaceReport[];
   try {
     for (const [seed, role] of roles.entries()) {
-      const workerData: RaceInput = { role, table: table.buffer, stable, durationMs: 1200, seed };
+      const workerData: RaceInput = { role, table: table.buffer, stable, durationMs: 2000, seed };
       workers.push(startTsWorker(new URL('./index-race-worker.ts', import.meta.url), { workerData }));
     }
     reports = await Promise.all(workers.map((w) => firstMessage<RaceReport>(w)));

@@ -3,7 +3,7 @@
 import type { Binding, BindingId } from '../../src/shared/binding.js';
 
 export const STRESS_OPS = ['allocate', 'release', 'exhausted', 'insert', 'table_full', 'arena_full', 'update', 'delete',
-  'own_lookup', 'other_lookup', 'hot_update', 'hot_read', 'pool_burst', 'scan'] as const;
+  'own_lookup', 'other_lookup', 'hot_update', 'hot_read', 'pool_burst', 'churn', 'scan'] as const;
 export type StressOp = (typeof STRESS_OPS)[number];
 /** Added to a counter now and then so the sums cross 2^32. */
 export const BIG_ADD = 2 ** 33;

@@ -219,7 +219,7 @@ function hotUpdate(i: number): void {
 
 /** Allocate and release pairs back to back for a short slice of time: the pool's hottest path, run
  * as fast as it goes so that threads race for the same bitmap words all the time. */
-const SLICE_MS = 0.3;
+const SLICE_MS = 0.2;
 function poolBurst(): void {
   const got: number[] = [];
   const until = performance.now() + SLICE_MS;
@@ -231,6 +231,21 @@ function poolBurst(): void {
     while (got.length > 0) givePair(got.pop()!);
   }
   count('pool_burst');
+}
+
+/** Inserts and deletes short-lived bindings for a slice of time: index links and unlinks, slot and
+ * arena reuse, as fast as they go, racing the other threads' churn in the same few buckets. */
+function churnSlice(): void {
+  const until = performance.now() + SLICE_MS;
+  do {
+    insertOne();
+    const own = mine.get([...mine.keys()].at(-1)!);
+    if (own !== undefined) {
+      checkOwn(own);
+      deleteOne(own);
+    }
+  } while (performance.now() < until);
+  count('churn');
 }
 
 /** A hot binding is rewritten by every thread all the time; its keys never change, so every
@@ -295,7 +310,8 @@ while (performance.now() - started < input.durationMs) {
     const r = random();
     if (r < 0.5) {
       if (r < 0.12) hotSlice(hotUpdate);
-      else if (r < 0.3) hotSlice(hotRead);
+      else if (r < 0.24) hotSlice(hotRead);
+      else if (r < 0.36) churnSlice();
       else poolBurst();
     } else if (r < 0.54) {
       if (held.length < input.maxHeldPairs) {
