@@ -20,32 +20,46 @@ import { AUTH_ALGS, BINDING_LIMITS, BINDING_STATES, ENC_ALGS, TRANSPORTS } from 
 import type { AuthAlg, Binding, BindingState, EncAlg, SaSet } from './binding.js';
 import { SharedStateError } from './errors.js';
 
-// Record words.
+// Record words, laid out by cache line (records are 64-byte aligned, RECORD_WORDS a multiple of
+// 16) so that a lookup touches few lines: a lookup by address, Contact or AOR reads line 0 (and
+// the key in the arena), a lookup by SPI lines 0 and 1.
+// Line 0.
 export const SEQ = 0;            // seqlock (seqlock.ts); odd while a writer holds the record
 export const GEN = 1;            // generation of the binding in this slot (part of its BindingId)
 export const FLAGS = 2;
 export const PORTS = 3;          // receivedPort | viaPort << 16
 export const CONTACT_PORT = 4;
-export const EXPIRES = 5;        // float64 in two words
-export const CREATED = 7;
-export const UPDATED = 9;
-export const BLOB_UNIT = 11;     // first arena unit of the blob
-export const BLOB_WORDS = 12;     // words of the blob in use
-export const HASH_ADDR = 13;     // hashes of the three string keys (pick the bucket, filter chains)
-export const HASH_HOST = 14;
-export const HASH_AOR = 15;
-export const NEXT_ADDR = 16;     // index chain links: owned by the index buckets' locks
-export const NEXT_HOST = 17;
-export const NEXT_AOR = 18;
-export const SPI_KEY = 19;       // four SPI index entries: the SPI each one is linked under
-export const SPI_NEXT = 23;
-export const SPI_LINKED = 27;    // bit k: SPI entry k is linked
-export const SA = 28;            // current SA set
-export const PREV = SA + 19;     // previous SA set
-export const RECORD_WORDS = PREV + 19;
+export const UE_PORTS = 5;       // current SA set's portUc | portUs << 16
+export const PREV_UE_PORTS = 6;  // previous SA set's
+export const BLOB_UNIT = 7;      // first arena unit of the blob
+export const BLOB_WORDS = 8;     // words of the blob in use
+export const HASH_ADDR = 9;      // hashes of the three string keys (pick the bucket, filter chains)
+export const HASH_HOST = 10;
+export const HASH_AOR = 11;
+export const NEXT_ADDR = 12;     // index chain links: owned by the index buckets' locks
+export const NEXT_HOST = 13;
+export const NEXT_AOR = 14;
+// Line 1.
+export const SPI_LINKED = 16;    // bit k: SPI entry k is linked (written under the record's lock)
+export const SPI_KEY = 17;       // four SPI index entries: the SPI each one is linked under
+export const SPI_NEXT = 21;
+export const EXPIRES = 25;       // float64 in two words
+export const CREATED = 27;
+export const UPDATED = 29;
+// Lines 2-4: the SA sets (their UE ports are in line 0).
+export const SA = 32;
+export const PREV = SA + 18;
+// End of line 4: a copy of the receivedAddr key when it fits (ADDR_INLINE), so that the hottest
+// lookup (a request arriving from U:port) compares it without a third dependent cache miss into the
+// arena: its address is known as soon as line 0's, so both loads overlap.
+export const ADDR_KEY = PREV + 18;
+export const ADDR_KEY_WORDS = 12;
+export const RECORD_WORDS = ADDR_KEY + ADDR_KEY_WORDS; // 80: five cache lines
+/** Words in use (all of them). */
+export const USED_WORDS = RECORD_WORDS;
 
 /** The words an image carries to the shared record (the rest belong to the table and indexes). */
-export const IMAGE_RANGES: readonly (readonly [number, number])[] = [[FLAGS, HASH_AOR + 1], [SA, RECORD_WORDS]];
+export const IMAGE_RANGES: readonly (readonly [number, number])[] = [[FLAGS, HASH_AOR + 1], [EXPIRES, UPDATED + 2], [SA, RECORD_WORDS]];
 
 // FLAGS bits.
 export const LIVE = 1;
@@ -55,19 +69,24 @@ export const HAS_SA = 1 << 4;
 export const HAS_PREV = 1 << 5;
 const SR_SHIFT = 8;              // 4 bits: Service-Route count
 const PAU_SHIFT = 12;            // 4 bits: P-Associated-URI count
+export const ADDR_INLINE = 1 << 6;   // ADDR_KEY holds the receivedAddr key
+export const HOST_IS_ADDR = 1 << 7;  // the contactHost key equals the receivedAddr key
+export const ADDR_BYTES_SHIFT = 16;  // 8 bits: byte length of the inline key
 
 // Words inside an SA set.
-export const SA_SPI_UC = 0;
-export const SA_SPI_US = 1;
+const SA_SPI_UC = 0;
+const SA_SPI_US = 1;
 export const SA_SPI_PC = 2;
 export const SA_SPI_PS = 3;
-export const SA_PORTS_U = 4;     // portUc | portUs << 16
-export const SA_PORTS_P = 5;     // portPc | portPs << 16
-const SA_ALGS = 6;               // alg | ealg << 8
-const SA_CK = 7;
-const SA_IK = 11;
-const SA_CREATED = 15;
-const SA_CONFIRMED = 17;
+const SA_PORTS_P = 4;            // portPc | portPs << 16
+const SA_ALGS = 5;               // alg | ealg << 8
+const SA_CK = 6;
+const SA_IK = 10;
+const SA_CREATED = 14;
+const SA_CONFIRMED = 16;
+
+/** Where the UE ports of the SA set at `at` live. */
+const uePortsOf = (at: number): number => (at === SA ? UE_PORTS : PREV_UE_PORTS);
 
 // Strings of the blob.
 export const S_ADDR = 0;
@@ -150,6 +169,7 @@ export class BindingImage {
     r[HASH_ADDR] = this.keyHash(S_ADDR);
     r[HASH_HOST] = this.keyHash(S_HOST);
     r[HASH_AOR] = this.keyHash(S_AOR);
+    this.inlineAddress();
   }
 
   /** The binding in this image; throws SHARED_STATE_CORRUPT if the blob does not fit its table. */
@@ -181,6 +201,26 @@ export class BindingImage {
     if ((flags & HAS_SA) !== 0) b.sa = this.sa(SA);
     if ((flags & HAS_PREV) !== 0) b.previousSa = this.sa(PREV);
     return b;
+  }
+
+  /** Copies the receivedAddr key into ADDR_KEY when it fits, and notes whether contactHost is the
+   * same key (the usual case: a UE's Contact carries its own address). */
+  private inlineAddress(): void {
+    const r = this.record;
+    const addrBytes = this.stringBytes(S_ADDR);
+    const addrWords = wordsOf(addrBytes);
+    r.fill(0, ADDR_KEY, ADDR_KEY + ADDR_KEY_WORDS);
+    if (addrWords > ADDR_KEY_WORDS) return;
+    const from = this.stringWord(S_ADDR);
+    for (let i = 0; i < addrWords; i++) r[ADDR_KEY + i] = this.blob[from + i]!;
+    let flags = r[FLAGS]! | ADDR_INLINE | (addrBytes << ADDR_BYTES_SHIFT);
+    if (this.stringBytes(S_HOST) === addrBytes) {
+      const host = this.stringWord(S_HOST);
+      let same = true;
+      for (let i = 0; i < addrWords && same; i++) same = this.blob[host + i] === this.blob[from + i];
+      if (same) flags |= HOST_IS_ADDR;
+    }
+    r[FLAGS] = flags;
   }
 
   /** Byte length of string i, from the blob's length table. */
@@ -237,7 +277,8 @@ export class BindingImage {
   private putSa(at: number, field: string, sa: SaSet | undefined): void {
     const r = this.record;
     if (sa === undefined) {
-      r.fill(0, at, at + 19);
+      r.fill(0, at, at + 18);
+      r[uePortsOf(at)] = 0;
       return;
     }
     if (typeof sa !== 'object' || sa === null) invalid(field, 'must be an SA set object');
@@ -245,7 +286,7 @@ export class BindingImage {
     r[at + SA_SPI_US] = u32(`${field}.spiUs`, sa.spiUs);
     r[at + SA_SPI_PC] = u32(`${field}.spiPc`, sa.spiPc);
     r[at + SA_SPI_PS] = u32(`${field}.spiPs`, sa.spiPs);
-    r[at + SA_PORTS_U] = port(`${field}.portUc`, sa.portUc) | (port(`${field}.portUs`, sa.portUs) << 16);
+    r[uePortsOf(at)] = port(`${field}.portUc`, sa.portUc) | (port(`${field}.portUs`, sa.portUs) << 16);
     r[at + SA_PORTS_P] = port(`${field}.portPc`, sa.portPc) | (port(`${field}.portPs`, sa.portPs) << 16);
     r[at + SA_ALGS] = enumIndex(`${field}.alg`, AUTH_ALGS, sa.alg) | (enumIndex(`${field}.ealg`, ENC_ALGS, sa.ealg) << 8);
     this.recordBytes.set(key16(`${field}.ck`, sa.ck), (at + SA_CK) * 4);
@@ -259,8 +300,8 @@ export class BindingImage {
     return {
       spiUc: r[at + SA_SPI_UC]! >>> 0,
       spiUs: r[at + SA_SPI_US]! >>> 0,
-      portUc: r[at + SA_PORTS_U]! & 0xffff,
-      portUs: r[at + SA_PORTS_U]! >>> 16,
+      portUc: r[uePortsOf(at)]! & 0xffff,
+      portUs: r[uePortsOf(at)]! >>> 16,
       spiPc: r[at + SA_SPI_PC]! >>> 0,
       spiPs: r[at + SA_SPI_PS]! >>> 0,
       portPc: r[at + SA_PORTS_P]! & 0xffff,
@@ -329,8 +370,8 @@ function fillSaPeek(p: SaPeek, r: Int32Array, at: number): void {
   p.spiUs = r[at + SA_SPI_US]! >>> 0;
   p.spiPc = r[at + SA_SPI_PC]! >>> 0;
   p.spiPs = r[at + SA_SPI_PS]! >>> 0;
-  p.portUc = r[at + SA_PORTS_U]! & 0xffff;
-  p.portUs = r[at + SA_PORTS_U]! >>> 16;
+  p.portUc = r[uePortsOf(at)]! & 0xffff;
+  p.portUs = r[uePortsOf(at)]! >>> 16;
   p.portPc = r[at + SA_PORTS_P]! & 0xffff;
   p.portPs = r[at + SA_PORTS_P]! >>> 16;
   p.alg = AUTH_ALGS[r[at + SA_ALGS]! & 0xff] as AuthAlg;

@@ -31,10 +31,10 @@ import { BINDING_LIMITS } from './binding.js';
 import { AtomicBitmap, BITMAP_META_WORDS } from './atomic-bitmap.js';
 import { ChainIndex } from './chain-index.js';
 import {
-  ARENA_UNIT_BYTES, ARENA_UNIT_WORDS, BindingImage, BindingPeek, BLOB_UNIT, BLOB_WORDS, blobHeaderWords, CONTACT_PORT, corrupt, encodeKey,
-  EXPIRES, FLAGS, GEN, HAS_PREV, HAS_SA, HASH_ADDR, HASH_AOR, HASH_HOST, hashWords, IMAGE_RANGES, LIVE, MAX_BLOB_UNITS,
-  MAX_BLOB_WORDS, mix32, NEXT_ADDR, NEXT_AOR, NEXT_HOST, PORTS, PREV, RECORD_WORDS, S_ADDR, S_AOR, S_HOST, SA, SA_PORTS_U,
-  SA_SPI_PC, SA_SPI_PS, SEQ, SPI_KEY, SPI_LINKED, SPI_NEXT, stringCount, wordsOf, wordsToTime,
+  ADDR_BYTES_SHIFT, ADDR_INLINE, ADDR_KEY, ARENA_UNIT_BYTES, ARENA_UNIT_WORDS, BindingImage, BindingPeek, BLOB_UNIT, BLOB_WORDS, blobHeaderWords, CONTACT_PORT, corrupt, encodeKey,
+  EXPIRES, FLAGS, GEN, HAS_PREV, HAS_SA, HASH_ADDR, HOST_IS_ADDR, HASH_AOR, HASH_HOST, hashWords, IMAGE_RANGES, LIVE, MAX_BLOB_UNITS,
+  MAX_BLOB_WORDS, mix32, NEXT_ADDR, NEXT_AOR, NEXT_HOST, PORTS, PREV, PREV_UE_PORTS, RECORD_WORDS, S_ADDR, S_AOR, S_HOST, SA, UE_PORTS,
+  SA_SPI_PC, SA_SPI_PS, SEQ, SPI_KEY, SPI_LINKED, SPI_NEXT, stringCount, USED_WORDS, wordsOf, wordsToTime,
 } from './contact-record.js';
 import { SharedStateError } from './errors.js';
 import { readBegin, readValid, writeLock, writeLockIfUnchanged, writeUnlock } from './seqlock.js';
@@ -281,7 +281,7 @@ export class ContactTable {
     const w = this.peekWords;
     for (;;) {
       const s = readBegin(this.records, base + SEQ);
-      for (let i = GEN; i < RECORD_WORDS; i++) w[i] = Atomics.load(this.records, base + i);
+      for (let i = GEN; i < USED_WORDS; i++) w[i] = Atomics.load(this.records, base + i);
       if (!readValid(this.records, base + SEQ, s)) continue;
       if ((w[FLAGS]! & LIVE) === 0 || w[GEN] !== genOf(id)) return false;
       out.fill(w);
@@ -376,7 +376,7 @@ export class ContactTable {
     const r = this.records;
     for (;;) {
       const s = readBegin(r, base + SEQ);
-      for (let i = GEN; i < RECORD_WORDS; i++) img.record[i] = Atomics.load(r, base + i);
+      for (let i = GEN; i < USED_WORDS; i++) img.record[i] = Atomics.load(r, base + i);
       const live = (img.record[FLAGS]! & LIVE) !== 0;
       if (live) {
         const unit = img.record[BLOB_UNIT]!;
@@ -497,7 +497,7 @@ export class ContactTable {
           ? Atomics.load(this.records, slot * RECORD_WORDS + SPI_KEY + index.entryOf(ref)) === this.querySpi
           : Atomics.load(this.records, slot * RECORD_WORDS + hashWord) === hash;
         if (candidate) {
-          const id = this.matches(slot, mode);
+          const id = this.matches(slot, mode, index.entryOf(ref));
           if (id !== NOT_FOUND) {
             if (out === undefined) return id;
             if (!out.includes(id as BindingId)) out.push(id as BindingId);
@@ -513,8 +513,9 @@ export class ContactTable {
     }
   }
 
-  /** Verifies the record in `slot` against the current query under its seqlock; its id or NOT_FOUND. */
-  private matches(slot: number, mode: number): number {
+  /** Verifies the record in `slot` (reached through its index entry k) against the current query
+   * under its seqlock; its id or NOT_FOUND. */
+  private matches(slot: number, mode: number, k: number): number {
     const r = this.records;
     const base = slot * RECORD_WORDS;
     for (;;) {
@@ -527,7 +528,7 @@ export class ContactTable {
           case BY_RECEIVED: ok = this.receivedPortMatches(base, flags) && this.keyEquals(base, flags, S_ADDR) === 1; break;
           case BY_CONTACT: ok = Atomics.load(r, base + CONTACT_PORT) === this.queryPort && this.keyEquals(base, flags, S_HOST) === 1; break;
           case BY_AOR: ok = this.keyEquals(base, flags, S_AOR) === 1; break;
-          default: ok = this.spiMatches(base, flags);
+          default: ok = this.spiMatches(base, k);
         }
       }
       if (readValid(r, base + SEQ, s)) return ok ? gen * SLOT_LIMIT + slot : NOT_FOUND;
@@ -540,32 +541,39 @@ export class ContactTable {
     const sameTransport = this.queryTransport < 0 || this.queryTransport === ((flags >>> 3) & 1);
     if (sameTransport && ((Atomics.load(r, base + PORTS) & 0xffff) === port || Atomics.load(r, base + CONTACT_PORT) === port)) return true;
     if ((flags & HAS_SA) !== 0) {
-      const ue = Atomics.load(r, base + SA + SA_PORTS_U);
+      const ue = Atomics.load(r, base + UE_PORTS);
       if ((ue & 0xffff) === port || ue >>> 16 === port) return true;
     }
     if ((flags & HAS_PREV) !== 0) {
-      const ue = Atomics.load(r, base + PREV + SA_PORTS_U);
+      const ue = Atomics.load(r, base + PREV_UE_PORTS);
       if ((ue & 0xffff) === port || ue >>> 16 === port) return true;
     }
     return false;
   }
 
-  private spiMatches(base: number, flags: number): boolean {
-    const r = this.records;
-    const q = this.querySpi;
-    return ((flags & HAS_SA) !== 0 && (Atomics.load(r, base + SA + SA_SPI_PC) === q || Atomics.load(r, base + SA + SA_SPI_PS) === q))
-      || ((flags & HAS_PREV) !== 0 && (Atomics.load(r, base + PREV + SA_SPI_PC) === q || Atomics.load(r, base + PREV + SA_SPI_PS) === q));
+  /** SPI entry k of the record holds the query: the entries are exactly the P-CSCF SPIs of its SA
+   * sets, kept so under the record's lock (relinkSpis), hence covered by its seqlock. */
+  private spiMatches(base: number, k: number): boolean {
+    return (Atomics.load(this.records, base + SPI_LINKED) & (1 << k)) !== 0 && Atomics.load(this.records, base + SPI_KEY + k) === this.querySpi;
   }
 
   /** Compares string `which` (S_ADDR, S_HOST or S_AOR) of the record with the query key: 1 equal,
-   * 0 different or torn (the caller's seqlock check then tells which). */
+   * 0 different or torn (the caller's seqlock check then tells which). The address key, and the
+   * Contact host when it is the same, are compared in the record itself when inlined there. */
   private keyEquals(base: number, flags: number, which: number): number {
+    const key = this.keyWords;
+    const inline = (flags & ADDR_INLINE) !== 0 && (which === S_ADDR || (which === S_HOST && (flags & HOST_IS_ADDR) !== 0));
+    if (inline) {
+      if (((flags >>> ADDR_BYTES_SHIFT) & 0xff) !== this.queryBytes) return 0;
+      for (let i = 0; i < this.queryWords; i++) if (Atomics.load(this.records, base + ADDR_KEY + i) !== key[i]) return 0;
+      return 1;
+    }
     const r = this.records;
     const a = this.arena.words;
     const unit = Atomics.load(r, base + BLOB_UNIT);
     const words = Atomics.load(r, base + BLOB_WORDS);
     if (!this.blobInArena(unit, words, flags)) return 0;
-    const blob = unit * 4;
+    const blob = unit * ARENA_UNIT_WORDS;
     const lengths01 = Atomics.load(a, blob);
     let at = blob + blobHeaderWords(flags);
     let bytes = lengths01 & 0xffff;
@@ -578,7 +586,6 @@ export class ContactTable {
       bytes = Atomics.load(a, blob + 1) & 0xffff;
     }
     if (bytes !== this.queryBytes || at + this.queryWords > blob + words) return 0;
-    const key = this.keyWords;
     for (let i = 0; i < this.queryWords; i++) if (Atomics.load(a, at + i) !== key[i]) return 0;
     return 1;
   }
@@ -614,7 +621,7 @@ function planLayout(capacity: number, arenaUnits: number, keyBuckets: number): L
   const meta = plan.take(META_WORDS * 4);
   const slotBits = plan.take(AtomicBitmap.wordsFor(capacity) * 4);
   const arenaBits = plan.take(AtomicBitmap.wordsFor(arenaUnits) * 4);
-  const records = plan.take(capacity * RECORD_WORDS * 4);
+  const records = plan.take(capacity * RECORD_WORDS * 4, 64); // cache-line aligned: see contact-record.ts
   const addrBuckets = plan.take(keyBuckets * 8);
   const hostBuckets = plan.take(keyBuckets * 8);
   const aorBuckets = plan.take(keyBuckets * 8);

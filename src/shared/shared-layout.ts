@@ -10,12 +10,12 @@ import { SharedStateError } from './errors.js';
 const LAYOUT_VERSION = 1;
 const HEADER_FIXED = 2;
 
-/** Hands out 8-byte-aligned byte offsets in order (8 so that BigInt64Array views are legal). */
+/** Hands out byte offsets in order, 8-byte aligned (so BigInt64Array views are legal) or more. */
 export class RegionPlanner {
   private end = 0;
-  take(bytes: number): number {
-    const at = this.end;
-    this.end += Math.ceil(bytes / 8) * 8;
+  take(bytes: number, align = 8): number {
+    const at = Math.ceil(this.end / align) * align;
+    this.end = at + Math.ceil(bytes / 8) * 8;
     return at;
   }
   get byteLength(): number {

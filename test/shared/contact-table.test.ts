@@ -45,6 +45,22 @@ test('SEARCH_RECEIVED: received port or Contact port on the transport, or a UE S
   assert.is(t.findByReceived('10.0.0.1', 32000), a);
 });
 
+test('address keys too long to keep inline in the record are compared in the arena', () => {
+  const t = ContactTable.create({ capacity: 8 });
+  const longName = `ue-${'x'.repeat(60)}.example.org`;
+  const v6 = '2001:0db8:85a3:0000:0000:8a2e:0370:7334'; // 39 bytes: still inline
+  const a = t.insert(typicalBinding(1, { receivedAddr: longName, contactHost: longName }));
+  const b = t.insert(typicalBinding(2, { receivedAddr: v6, contactHost: 'ue.example.org' }));
+  const c = t.insert(typicalBinding(3, { receivedAddr: `${longName}.`, contactHost: v6.toUpperCase() }));
+  assert.is(t.findByReceived(longName.toUpperCase(), 5060), a);
+  assert.is(t.findByContact(longName, 5060), a);
+  assert.is(t.findByReceived(v6, 5060), b);
+  assert.is(t.findByContact('ue.example.org', 5060), b);
+  assert.is(t.findByContact(v6, 5060), c, 'a Contact host that differs from the received address');
+  assert.is(t.findByReceived(`${longName}.`, 5060), c);
+  assert.is(t.findByReceived(longName.slice(0, -1), 5060), undefined);
+});
+
 test('SEARCH_NORMAL: Contact host and port, host compared without brackets or case', () => {
   const t = ContactTable.create({ capacity: 8 });
   const a = t.insert(typicalBinding(1, { contactHost: '[2001:DB8::1]', contactPort: 5060 }));

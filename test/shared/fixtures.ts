@@ -18,7 +18,7 @@ export function typicalSa(spiPc: number, overrides: Partial<SaSet> = {}): SaSet 
  * feature tags, a Path, two Service-Route entries, two P-Associated-URIs. */
 export function typicalBinding(n = 0, overrides: Partial<Binding> = {}): Binding {
   const msisdn = `+49170${String(1234567 + n).padStart(7, '0')}`;
-  const ip = `10.45.${(n >>> 8) & 255}.${n & 255}`;
+  const ip = `10.${45 + ((n >>> 16) & 127)}.${(n >>> 8) & 255}.${n & 255}`;
   return {
     state: 'registered',
     aor: `sip:${msisdn}@ims.mnc001.mcc262.3gppnetwork.org`,
