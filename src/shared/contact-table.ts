@@ -27,14 +27,14 @@
 // while that update runs.
 
 import type { Binding, BindingId, BindingPatch, Transport } from './binding.js';
-import { BINDING_LIMITS } from './binding.js';
+import { BINDING_LIMITS, TRANSPORTS } from './binding.js';
 import { AtomicBitmap, BITMAP_META_WORDS } from './atomic-bitmap.js';
 import { ChainIndex } from './chain-index.js';
 import {
   ADDR_BYTES_SHIFT, ADDR_INLINE, ADDR_KEY, ARENA_UNIT_BYTES, ARENA_UNIT_WORDS, BindingImage, BindingPeek, BLOB_UNIT, BLOB_WORDS, blobHeaderWords, CONTACT_PORT, corrupt, encodeKey,
   EXPIRES, FLAGS, GEN, HAS_PREV, HAS_SA, HASH_ADDR, HOST_IS_ADDR, HASH_AOR, HASH_HOST, hashWords, IMAGE_RANGES, LIVE, MAX_BLOB_UNITS,
   MAX_BLOB_WORDS, mix32, NEXT_ADDR, NEXT_AOR, NEXT_HOST, PORTS, PREV, PREV_UE_PORTS, RECORD_WORDS, S_ADDR, S_AOR, S_HOST, SA, UE_PORTS,
-  SA_SPI_PC, SA_SPI_PS, SEQ, SPI_KEY, SPI_LINKED, SPI_NEXT, stringCount, USED_WORDS, wordsOf, wordsToTime,
+  SA_SPI_PC, SA_SPI_PS, SEQ, SNAPSHOT_RANGES, SPI_KEY, SPI_LINKED, SPI_NEXT, stringCount, wordsOf, wordsToTime,
 } from './contact-record.js';
 import { SharedStateError } from './errors.js';
 import { readBegin, readValid, writeLock, writeLockIfUnchanged, writeUnlock } from './seqlock.js';
@@ -124,7 +124,7 @@ export class ContactTable {
   }
 
   static create(options: ContactTableOptions): ContactTable {
-    const capacity = requireInteger('contact table capacity', options.capacity, 1, SLOT_LIMIT);
+    const capacity = requireInteger('contact table capacity', options?.capacity, 1, SLOT_LIMIT);
     const smallest = MAX_BLOB_UNITS * ARENA_UNIT_BYTES; // room for one binding at BINDING_LIMITS
     const arenaBytes = requireInteger('contact table arenaBytes',
       options.arenaBytes ?? Math.max(smallest, capacity * DEFAULT_ARENA_BYTES_PER_BINDING), smallest, 2 ** 33);
@@ -281,7 +281,7 @@ export class ContactTable {
     const w = this.peekWords;
     for (;;) {
       const s = readBegin(this.records, base + SEQ);
-      for (let i = GEN; i < USED_WORDS; i++) w[i] = Atomics.load(this.records, base + i);
+      this.copyRecord(base, w);
       if (!readValid(this.records, base + SEQ, s)) continue;
       if ((w[FLAGS]! & LIVE) === 0 || w[GEN] !== genOf(id)) return false;
       out.fill(w);
@@ -296,9 +296,10 @@ export class ContactTable {
    * TS 33.203 §7.1), so a protected request from U:port_uc finds it.
    */
   findByReceived(addr: string, port: number, transport?: Transport): BindingId | undefined {
-    if (!this.setKey(addr, true, BINDING_LIMITS.hostBytes)) return undefined;
+    const t = transport === undefined ? -1 : TRANSPORTS.indexOf(transport);
+    if ((transport !== undefined && t < 0) || !this.setKey(addr, true, BINDING_LIMITS.hostBytes)) return undefined;
     this.queryPort = port;
-    this.queryTransport = transport === undefined ? -1 : transport === 'tcp' ? 1 : 0;
+    this.queryTransport = t;
     return this.first(this.byAddr, hashWords(this.keyWords, 0, this.queryWords), BY_RECEIVED);
   }
 
@@ -376,7 +377,7 @@ export class ContactTable {
     const r = this.records;
     for (;;) {
       const s = readBegin(r, base + SEQ);
-      for (let i = GEN; i < USED_WORDS; i++) img.record[i] = Atomics.load(r, base + i);
+      this.copyRecord(base, img.record);
       const live = (img.record[FLAGS]! & LIVE) !== 0;
       if (live) {
         const unit = img.record[BLOB_UNIT]!;
@@ -389,6 +390,12 @@ export class ContactTable {
         img.blobWords = words;
       }
       if (readValid(r, base + SEQ, s)) return live ? s : NOT_FOUND;
+    }
+  }
+
+  private copyRecord(base: number, to: Int32Array): void {
+    for (const [from, end] of SNAPSHOT_RANGES) {
+      for (let i = from; i < end; i++) to[i] = Atomics.load(this.records, base + i);
     }
   }
 

@@ -96,7 +96,8 @@ export class SharedCounters {
   /** The handle of a metric (with one value for each of its labels). Resolve once, use often. */
   cell(name: string, labels: Readonly<Record<string, string>> = {}): MetricCell {
     const f = this.families.get(name);
-    if (f === undefined) throw new SharedStateError('METRIC_UNKNOWN', `metric ${name} was not declared`);
+    if (f === undefined) throw new SharedStateError('METRIC_UNKNOWN', `metric ${String(name)} was not declared`);
+    if (typeof labels !== 'object' || labels === null) throw new SharedStateError('METRIC_UNKNOWN', `metric ${name}: labels must be an object`);
     let offset = 0;
     for (let i = 0; i < f.labelNames.length; i++) {
       const label = f.labelNames[i]!;
@@ -193,14 +194,17 @@ function validateSpecs(specs: readonly MetricSpec[]): void {
   const bad = (why: string): never => {
     throw new SharedStateError('BAD_OPTIONS', `metrics: ${why}`);
   };
+  if (!Array.isArray(specs)) bad('expected an array of metric declarations');
   const names = new Set<string>();
   let cells = 0;
   for (const s of specs) {
+    if (typeof s !== 'object' || s === null) bad('each declaration must be an object');
     if (typeof s.name !== 'string' || !METRIC_NAME.test(s.name)) bad(`invalid metric name ${String(s.name)}`);
     if (names.has(s.name)) bad(`metric ${s.name} declared twice`);
     names.add(s.name);
     if (s.kind !== 'counter' && s.kind !== 'gauge') bad(`metric ${s.name}: kind must be counter or gauge`);
     if (typeof s.help !== 'string') bad(`metric ${s.name}: help must be a string`);
+    if (s.labels !== undefined && (typeof s.labels !== 'object' || s.labels === null)) bad(`metric ${s.name}: labels must be an object`);
     for (const [label, values] of Object.entries(s.labels ?? {})) {
       if (!LABEL_NAME.test(label) || label.startsWith('__')) bad(`metric ${s.name}: invalid label name ${label}`);
       if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== 'string')) {

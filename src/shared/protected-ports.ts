@@ -46,9 +46,9 @@ export class ProtectedPorts {
   }
 
   static create(options: ProtectedPortOptions): ProtectedPorts {
-    const n = requireInteger('ipsec_max_connections', options.maxConnections, 1, 65535);
-    const client = requireInteger('ipsec_client_port', options.clientPort, 1, 65536 - n);
-    const server = requireInteger('ipsec_server_port', options.serverPort, 1, 65536 - n);
+    const n = requireInteger('ipsec_max_connections', options?.maxConnections, 1, 65535);
+    const client = requireInteger('ipsec_client_port', options?.clientPort, 1, 65536 - n);
+    const server = requireInteger('ipsec_server_port', options?.serverPort, 1, 65536 - n);
     if (Math.abs(client - server) < n) {
       throw new SharedStateError('PORT_RANGES_OVERLAP',
         `protected client ports [${client}, ${client + n - 1}] and server ports [${server}, ${server + n - 1}] overlap: ` +

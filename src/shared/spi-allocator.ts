@@ -52,8 +52,8 @@ export class SpiAllocator {
   }
 
   static create(options: SpiAllocatorOptions): SpiAllocator {
-    const start = requireInteger('ipsec_spi_id_start', options.spiStart, 1, U32_LIMIT - 2);
-    const range = requireInteger('ipsec_spi_id_range', options.spiRange, 2, U32_LIMIT - start);
+    const start = requireInteger('ipsec_spi_id_start', options?.spiStart, 1, U32_LIMIT - 2);
+    const range = requireInteger('ipsec_spi_id_range', options?.spiRange, 2, U32_LIMIT - start);
     const buffer = new SharedArrayBuffer(planLayout(Math.floor(range / 2)).byteLength);
     writeHeader(buffer, MAGIC, [start | 0, range | 0]);
     return new SpiAllocator(buffer, start, range, true);

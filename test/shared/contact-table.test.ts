@@ -35,6 +35,8 @@ test('SEARCH_RECEIVED: received port or Contact port on the transport, or a UE S
   assert.is(t.findByReceived('10.0.0.1', 40002), undefined);
   assert.is(t.findByReceived('10.0.0.2', 40000), undefined);
   assert.is(t.findByReceived('x'.repeat(300), 40000), undefined, 'a key longer than any stored one matches nothing');
+  assert.is(t.findByReceived('10.0.0.1', 40000, 'sctp' as Transport), undefined, 'an unknown transport matches nothing');
+  assert.is(t.findByReceived(7 as unknown as string, 40000), undefined);
 
   // Re-registration: the old set becomes previousSa and is still found by its UE ports.
   assert.ok(t.update(a, (cur) => ({ ...cur, previousSa: cur.sa, sa: typicalSa(0x20, { portUc: 32000, portUs: 32001 }) })));
@@ -281,6 +283,8 @@ test('a second ContactTable attached to the buffer sees and changes the same bin
   assert.is(t.size, 0);
   throwsCode(() => ContactTable.attach(new SharedArrayBuffer(64)), 'BAD_SHARED_BUFFER');
   throwsCode(() => ContactTable.create({ capacity: 0 }), 'BAD_OPTIONS');
+  throwsCode(() => ContactTable.create(undefined as unknown as { capacity: number }), 'BAD_OPTIONS');
+  throwsCode(() => ContactTable.create({ capacity: 8, indexBuckets: 6 }), 'BAD_OPTIONS');
   throwsCode(() => ContactTable.create({ capacity: 4, arenaBytes: 1000 }), 'BAD_OPTIONS');
 });
 

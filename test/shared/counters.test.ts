@@ -60,6 +60,7 @@ test('undeclared metrics, labels, values and cells are refused', () => {
   throwsCode(() => m.cell('sip_messages_total', { direction: 'in', method: 'INVITE', extra: 'x' }), 'METRIC_UNKNOWN');
   throwsCode(() => m.inc(7 as MetricCell), 'METRIC_UNKNOWN');
   throwsCode(() => m.read(-1 as MetricCell), 'METRIC_UNKNOWN');
+  throwsCode(() => m.cell('sip_messages_total', null as unknown as Record<string, string>), 'METRIC_UNKNOWN');
 });
 
 test('invalid declarations are refused', () => {
@@ -68,6 +69,9 @@ test('invalid declarations are refused', () => {
   throwsCode(() => SharedCounters.create([{ name: 'x', help: '', kind: 'counter', labels: { method: [] } }]), 'BAD_OPTIONS');
   throwsCode(() => SharedCounters.create([{ name: 'x', help: '', kind: 'counter', labels: { method: ['A', 'A'] } }]), 'BAD_OPTIONS');
   throwsCode(() => SharedCounters.create([{ name: 'x', help: '', kind: 'histogram' as 'counter' }]), 'BAD_OPTIONS');
+  throwsCode(() => SharedCounters.create(null as unknown as MetricSpec[]), 'BAD_OPTIONS');
+  throwsCode(() => SharedCounters.create([null as unknown as MetricSpec]), 'BAD_OPTIONS');
+  throwsCode(() => SharedCounters.create([{ name: 'x', help: '', kind: 'gauge', labels: 'method' as unknown as Record<string, string[]> }]), 'BAD_OPTIONS');
 });
 
 test('attach reads the declarations from the buffer and shares the cells', () => {

@@ -58,6 +58,7 @@ test('invalid options are refused', () => {
   throwsCode(() => ProtectedPorts.create({ clientPort: 65530, serverPort: 6100, maxConnections: 10 }), 'BAD_OPTIONS');
   throwsCode(() => ProtectedPorts.create({ clientPort: 5100, serverPort: 6100, maxConnections: 0 }), 'BAD_OPTIONS');
   throwsCode(() => ProtectedPorts.create({ clientPort: 5100, serverPort: 6100, maxConnections: 2.5 }), 'BAD_OPTIONS');
+  throwsCode(() => ProtectedPorts.create(undefined as unknown as { clientPort: number; serverPort: number; maxConnections: number }), 'BAD_OPTIONS');
 });
 
 test('attached copies share the round-robin cursors', () => {

@@ -100,6 +100,7 @@ test('attach shares the pool; options and foreign buffers are checked', () => {
   throwsCode(() => SpiAllocator.attach(new SharedArrayBuffer(64)), 'BAD_SHARED_BUFFER');
   throwsCode(() => SpiAllocator.attach(new ArrayBuffer(64) as unknown as SharedArrayBuffer), 'BAD_SHARED_BUFFER');
   throwsCode(() => SpiAllocator.create({ spiStart: 0, spiRange: 10 }), 'BAD_OPTIONS');
+  throwsCode(() => SpiAllocator.create(null as unknown as { spiStart: number; spiRange: number }), 'BAD_OPTIONS');
   throwsCode(() => SpiAllocator.create({ spiStart: 100, spiRange: 1 }), 'BAD_OPTIONS');
   throwsCode(() => SpiAllocator.create({ spiStart: 2 ** 32 - 10, spiRange: 11 }), 'BAD_OPTIONS');
 });
