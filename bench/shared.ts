@@ -76,31 +76,33 @@ class LockedFifo {
   }
 }
 
-/** Allocate+release cycles per second on `pool`, for `seconds`. */
-function spiCycles(pool: SpiAllocator, seconds: number): number {
+/** How many times per second `batch` (which returns how many operations it did) can run. */
+function perSecond(seconds: number, batch: () => number): number {
   const end = performance.now() + seconds * 1000;
   let n = 0;
-  while (performance.now() < end) {
+  while (performance.now() < end) n += batch();
+  return n / seconds;
+}
+
+/** Allocate+release cycles per second on `pool`, for `seconds`. */
+function spiCycles(pool: SpiAllocator, seconds: number): number {
+  return perSecond(seconds, () => {
     for (let i = 0; i < 1024; i++) {
       const p = pool.allocate();
       if (p !== undefined) pool.release(p.spiPc);
     }
-    n += 1024;
-  }
-  return n / seconds;
+    return 1024;
+  });
 }
 
 function fifoCycles(fifo: LockedFifo, seconds: number): number {
-  const end = performance.now() + seconds * 1000;
-  let n = 0;
-  while (performance.now() < end) {
+  return perSecond(seconds, () => {
     for (let i = 0; i < 1024; i++) {
       const spi = fifo.allocate();
       if (spi >= 0) fifo.release(spi);
     }
-    n += 1024;
-  }
-  return n / seconds;
+    return 1024;
+  });
 }
 
 if (!isMainThread) {

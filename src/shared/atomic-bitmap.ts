@@ -169,53 +169,41 @@ export class AtomicBitmap {
   /** Clears bits [first, first + n), which must all be set (they are a run this map handed out). */
   releaseRun(first: number, n: number): void {
     const end = first + n;
-    for (let bit = first; bit < end; ) {
-      const at = bit >>> 5;
-      const upto = Math.min(end, (at + 1) * 32);
-      const m = spanMask(bit & 31, upto - bit);
-      for (;;) {
-        const w = Atomics.load(this.words, at);
-        if ((w & m) !== m) {
-          throw new SharedStateError('SHARED_STATE_CORRUPT', `bitmap: releasing run [${first}, ${end}) that is not wholly taken (word ${at})`);
-        }
-        if (Atomics.compareExchange(this.words, at, w, w & ~m) === w) break;
-      }
-      bit = upto;
+    const stop = this.changeSpan(first, end, false, true);
+    if (stop !== end) {
+      throw new SharedStateError('SHARED_STATE_CORRUPT', `bitmap: releasing run [${first}, ${end}) that is not wholly taken (word ${stop >>> 5})`);
     }
     Atomics.sub(this.meta, USED, n);
   }
 
+  /** Sets bits [first, first + n), all of which must be clear; on a lost race, gives back the part
+   * already set and returns false (no `used` change either way). */
   private claimSpan(first: number, n: number): boolean {
-    const end = first + n;
-    for (let bit = first; bit < end; ) {
-      const at = bit >>> 5;
-      const upto = Math.min(end, (at + 1) * 32);
-      const m = spanMask(bit & 31, upto - bit);
-      for (;;) {
-        const w = Atomics.load(this.words, at);
-        if ((w & m) !== 0) {
-          this.unclaimSpan(first, bit);
-          return false;
-        }
-        if (Atomics.compareExchange(this.words, at, w, w | m) === w) break;
-      }
-      bit = upto;
-    }
-    return true;
+    const stop = this.changeSpan(first, first + n, true, true);
+    if (stop === first + n) return true;
+    this.changeSpan(first, stop, false, false);
+    return false;
   }
 
-  /** Gives back bits [first, end) claimed by a claimSpan that then lost a race (no `used` change). */
-  private unclaimSpan(first: number, end: number): void {
+  /**
+   * Sets (or clears) bits [first, end) a word at a time, each word with a CAS from the value just
+   * loaded. With `strict`, the span's bits in each word must all be in the opposite state first;
+   * at the first word where they are not, it stops. Returns `end`, or the first bit of the word
+   * where it stopped (the words before it are changed).
+   */
+  private changeSpan(first: number, end: number, set: boolean, strict: boolean): number {
     for (let bit = first; bit < end; ) {
       const at = bit >>> 5;
       const upto = Math.min(end, (at + 1) * 32);
       const m = spanMask(bit & 31, upto - bit);
       for (;;) {
         const w = Atomics.load(this.words, at);
-        if (Atomics.compareExchange(this.words, at, w, w & ~m) === w) break;
+        if (strict && (w & m) !== (set ? 0 : m)) return bit;
+        if (Atomics.compareExchange(this.words, at, w, set ? w | m : w & ~m) === w) break;
       }
       bit = upto;
     }
+    return end;
   }
 
   private reserve(n: number): boolean {

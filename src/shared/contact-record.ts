@@ -175,32 +175,33 @@ export class BindingImage {
 
   /** The binding in this image; throws SHARED_STATE_CORRUPT if the blob does not fit its table. */
   decode(): Binding {
-    const r = this.record;
-    const flags = r[FLAGS]!;
+    const n = new BindingPeek();
+    n.fill(this.record);
+    const flags = this.record[FLAGS]!;
     const nSr = (flags >>> SR_SHIFT) & 15;
     const nPau = (flags >>> PAU_SHIFT) & 15;
     const b: Binding = {
-      state: BINDING_STATES[(flags >>> STATE_SHIFT) & 3]!,
+      state: n.state,
       aor: this.string(S_AOR),
       contactUri: this.string(S_CONTACT),
       contactHost: this.string(S_HOST),
-      contactPort: r[CONTACT_PORT]!,
+      contactPort: n.contactPort,
       receivedAddr: this.string(S_ADDR),
-      receivedPort: r[PORTS]! & 0xffff,
-      transport: (flags & TCP) !== 0 ? 'tcp' : 'udp',
+      receivedPort: n.receivedPort,
+      transport: n.transport,
       viaHost: this.string(S_VIA),
-      viaPort: r[PORTS]! >>> 16,
-      expiresAt: this.time(EXPIRES),
+      viaPort: n.viaPort,
+      expiresAt: n.expiresAt,
       path: this.string(S_PATH),
       serviceRoute: [],
       associatedUris: [],
-      createdAt: this.time(CREATED),
-      updatedAt: this.time(UPDATED),
+      createdAt: n.createdAt,
+      updatedAt: n.updatedAt,
     };
     for (let i = 0; i < nSr; i++) b.serviceRoute.push(this.string(FIXED_STRINGS + i));
     for (let i = 0; i < nPau; i++) b.associatedUris.push(this.string(FIXED_STRINGS + nSr + i));
-    if ((flags & HAS_SA) !== 0) b.sa = this.sa(SA);
-    if ((flags & HAS_PREV) !== 0) b.previousSa = this.sa(PREV);
+    if (n.hasSa) b.sa = this.withKeys(n.sa, SA);
+    if (n.hasPreviousSa) b.previousSa = this.withKeys(n.previousSa, PREV);
     return b;
   }
 
@@ -269,12 +270,6 @@ export class BindingImage {
     this.record[at + 1] = f64Words[1]!;
   }
 
-  private time(at: number): number {
-    f64Words[0] = this.record[at]!;
-    f64Words[1] = this.record[at + 1]!;
-    return f64[0]!;
-  }
-
   private putSa(at: number, field: string, sa: SaSet | undefined): void {
     const r = this.record;
     if (sa === undefined) {
@@ -296,24 +291,11 @@ export class BindingImage {
     this.putTime(at + SA_CONFIRMED, `${field}.confirmedAt`, sa.confirmedAt);
   }
 
-  private sa(at: number): SaSet {
-    const r = this.record;
-    return {
-      spiUc: r[at + SA_SPI_UC]! >>> 0,
-      spiUs: r[at + SA_SPI_US]! >>> 0,
-      portUc: r[uePortsOf(at)]! & 0xffff,
-      portUs: r[uePortsOf(at)]! >>> 16,
-      spiPc: r[at + SA_SPI_PC]! >>> 0,
-      spiPs: r[at + SA_SPI_PS]! >>> 0,
-      portPc: r[at + SA_PORTS_P]! & 0xffff,
-      portPs: r[at + SA_PORTS_P]! >>> 16,
-      alg: AUTH_ALGS[r[at + SA_ALGS]! & 0xff] as AuthAlg,
-      ealg: ENC_ALGS[(r[at + SA_ALGS]! >>> 8) & 0xff] as EncAlg,
-      ck: this.recordBytes.slice((at + SA_CK) * 4, (at + SA_CK) * 4 + 16),
-      ik: this.recordBytes.slice((at + SA_IK) * 4, (at + SA_IK) * 4 + 16),
-      createdAt: this.time(at + SA_CREATED),
-      confirmedAt: this.time(at + SA_CONFIRMED),
-    };
+  /** The SA set at `at`: its numbers plus copies of its keys. */
+  private withKeys(numbers: SaPeek, at: number): SaSet {
+    const ck = (at + SA_CK) * 4;
+    const ik = (at + SA_IK) * 4;
+    return { ...numbers, ck: this.recordBytes.slice(ck, ck + 16), ik: this.recordBytes.slice(ik, ik + 16) };
   }
 }
 
