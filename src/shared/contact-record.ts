@@ -226,22 +226,15 @@ export class BindingImage {
   }
 
   /** Byte length of string i, from the blob's length table. */
-  stringBytes(i: number): number {
+  private stringBytes(i: number): number {
     return (this.blob[i >>> 1]! >>> ((i & 1) * 16)) & 0xffff;
   }
 
   /** Word offset in the blob of string i. */
-  stringWord(i: number): number {
+  private stringWord(i: number): number {
     let at = blobHeaderWords(this.record[FLAGS]!);
     for (let j = 0; j < i; j++) at += wordsOf(this.stringBytes(j));
     return at;
-  }
-
-  /** True when both images hold the same strings (so an update can keep the old blob). */
-  sameBlob(other: BindingImage): boolean {
-    if (this.blobWords !== other.blobWords || blobHeaderWords(this.record[FLAGS]!) !== blobHeaderWords(other.record[FLAGS]!)) return false;
-    for (let i = 0; i < this.blobWords; i++) if (this.blob[i] !== other.blob[i]) return false;
-    return true;
   }
 
   private keyHash(i: number): number {

@@ -55,9 +55,11 @@ export interface ContactTableOptions {
   readonly indexBuckets?: number;
 }
 
-/** A typical IMS binding's strings take ~650 bytes (bench/shared.ts prints the exact figure); the
- * default leaves room for somewhat longer ones and for fragmentation. */
-export const DEFAULT_ARENA_BYTES_PER_BINDING = 768;
+/** A typical IMS binding's strings take ~540 bytes of arena (bench/shared.ts prints the figure);
+ * the default leaves ~20% for longer ones and for fragmentation, and keeps the whole buffer under
+ * 1 KiB per binding (record 320 bytes, index buckets ~40). Deployments with longer Contacts or
+ * more Service-Route entries set arenaBytes; running out is a clear ARENA_FULL. */
+export const DEFAULT_ARENA_BYTES_PER_BINDING = 640;
 
 const MAGIC = magic('CTAB');
 const SLOT_LIMIT = 2 ** 24;
@@ -310,7 +312,8 @@ export class ContactTable {
     return this.first(this.byHost, hashWords(this.keyWords, 0, this.queryWords), BY_CONTACT);
   }
 
-  /** Every binding of an AOR, appended to `out`. */
+  /** Every binding of an AOR, appended to `out`. AORs compare byte for byte: pass the AOR in the
+   * form it was stored in. */
   findByAor(aor: string, out: BindingId[] = []): BindingId[] {
     if (this.setKey(aor, false, BINDING_LIMITS.aorBytes)) this.walk(this.byAor, hashWords(this.keyWords, 0, this.queryWords), BY_AOR, out);
     return out;

@@ -21,8 +21,11 @@
 // The word wraps after 2^32 writes of one record; a reader would have to stall across all of them
 // to be fooled, which is not a practical concern.
 
-/** Spin briefly, then sleep in short slices so that a preempted lock holder can run (the pool has
- * more threads than cores). `attempt` counts from 0 for each wait. */
+/** Spin for about 10-20 us (a write holds a record or bucket for a few), then sleep in short slices
+ * so that a lock holder that was preempted can run: the process has more threads than cores.
+ * Sleeping sooner was measured to cost far more than it saves (a futex sleep lasts 50 us or more).
+ * `attempt` counts from 0 for each wait. A reader in the main thread may thus wait as long as a
+ * preempted writer needs to finish: lookups are short, but they are not wait-free. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const SPIN_ATTEMPTS = 2000;
 

@@ -46,6 +46,6 @@ export class StringArena {
   }
 }
 
-export function unitsFor(words: number): number {
+function unitsFor(words: number): number {
   return Math.ceil(words / ARENA_UNIT_WORDS);
 }
