@@ -368,31 +368,40 @@ export function wordsToTime(r: Int32Array, at: number): number {
  * `limit`. Used both to build blobs and to encode lookup keys, so both sides compare equal.
  */
 export function encodeKey(target: Uint8Array, offset: number, value: string, host: boolean, limit: number): number {
+  let n: number;
+  if (host) {
+    n = encodeHost(target, offset, value, limit);
+  } else {
+    // Room for one byte past the limit, so that a longer value shows as written > limit.
+    const room = offset === 0 && target.length === limit + 1 ? target : target.subarray(offset, offset + limit + 1);
+    const { read, written } = utf8.encodeInto(value, room);
+    n = read < value.length || written > limit ? -1 : written;
+  }
+  if (n >= 0) for (let pad = n; (pad & 3) !== 0; pad++) target[offset + pad] = 0;
+  return n;
+}
+
+/** Host names are short and ASCII (RFC 3261 §25.1 hostname / IPv4 / IPv6 reference): normalise
+ * and copy them in one pass; anything else takes the general path. */
+function encodeHost(target: Uint8Array, offset: number, value: string, limit: number): number {
   let from = 0;
   let to = value.length;
-  if (host && to >= 2 && value.charCodeAt(0) === 0x5b && value.charCodeAt(to - 1) === 0x5d) {
+  if (to >= 2 && value.charCodeAt(0) === 0x5b && value.charCodeAt(to - 1) === 0x5d) {
     from = 1;
     to--;
   }
   if (to - from > limit) return -1;
-  let n = 0;
   for (let i = from; i < to; i++) {
     let c = value.charCodeAt(i);
-    if (c >= 0x80) return encodeKeySlow(target, offset, value.slice(from, to), host, limit);
-    if (host && c >= 0x41 && c <= 0x5a) c += 0x20;
-    target[offset + n++] = c;
+    if (c >= 0x80) {
+      const text = value.slice(from, to).toLowerCase();
+      const { read, written } = utf8.encodeInto(text, target.subarray(offset, offset + limit + 1));
+      return read < text.length || written > limit ? -1 : written;
+    }
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    target[offset + i - from] = c;
   }
-  for (let pad = n; (pad & 3) !== 0; pad++) target[offset + pad] = 0;
-  return n;
-}
-
-function encodeKeySlow(target: Uint8Array, offset: number, value: string, host: boolean, limit: number): number {
-  const text = host ? value.toLowerCase() : value;
-  const room = target.subarray(offset, offset + limit);
-  const { read, written } = utf8.encodeInto(text, room);
-  if (read < text.length) return -1;
-  for (let pad = written; (pad & 3) !== 0; pad++) target[offset + pad] = 0;
-  return written;
+  return to - from;
 }
 
 /** MurmurHash3 (x86, 32-bit) over whole words; keys are zero-padded so equal strings hash equal. */
