@@ -10,6 +10,11 @@
 // never hold two bucket locks at once; they may hold their record's lock while they do (order:
 // record, then bucket), and nothing takes a record lock while holding a bucket lock: no deadlock.
 //
+// Links are read and written with plain accesses, under the seqlock argument of seqlock.ts: a
+// writer changes them only while holding the bucket's lock, and a reader's walk counts only if the
+// bucket's version is unchanged at its end. Each link value a reader may see was once written
+// there, so it is always a valid reference (or 0), whatever the walk's outcome.
+//
 // Readers take no lock. They read the bucket's version, walk the chain, and read the version again.
 // A walk can go astray only when a writer changes this chain meanwhile (an entry unlinked while
 // the reader stands on it keeps its link, which may by then lead into another chain after the
@@ -69,18 +74,18 @@ export class ChainIndex {
   }
 
   head(bucket: number): number {
-    return Atomics.load(this.buckets, bucket * 2 + 1);
+    return this.buckets[bucket * 2 + 1]!;
   }
 
   next(ref: number): number {
-    return Atomics.load(this.records, this.linkAt(ref));
+    return this.records[this.linkAt(ref)]!;
   }
 
   /** Puts `ref` at the head of the bucket's chain. */
   link(bucket: number, ref: number): void {
     const locked = writeLock(this.buckets, bucket * 2);
-    Atomics.store(this.records, this.linkAt(ref), Atomics.load(this.buckets, bucket * 2 + 1));
-    Atomics.store(this.buckets, bucket * 2 + 1, ref);
+    this.records[this.linkAt(ref)] = this.buckets[bucket * 2 + 1]!;
+    this.buckets[bucket * 2 + 1] = ref;
     writeUnlock(this.buckets, bucket * 2, locked);
   }
 
@@ -90,7 +95,7 @@ export class ChainIndex {
     const locked = writeLock(this.buckets, bucket * 2);
     let at = bucket * 2 + 1; // the word that points at `cur`: the head, then a link
     let where = this.buckets;
-    let cur = Atomics.load(where, at);
+    let cur = where[at]!;
     while (cur !== ref) {
       if (cur === 0) {
         writeUnlock(this.buckets, bucket * 2, locked);
@@ -98,9 +103,9 @@ export class ChainIndex {
       }
       where = this.records;
       at = this.linkAt(cur);
-      cur = Atomics.load(where, at);
+      cur = where[at]!;
     }
-    Atomics.store(where, at, Atomics.load(this.records, this.linkAt(ref)));
+    where[at] = this.records[this.linkAt(ref)]!;
     writeUnlock(this.buckets, bucket * 2, locked);
   }
 

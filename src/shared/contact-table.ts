@@ -31,7 +31,7 @@ import { BINDING_LIMITS, TRANSPORTS } from './binding.js';
 import { AtomicBitmap, BITMAP_META_WORDS } from './atomic-bitmap.js';
 import { ChainIndex } from './chain-index.js';
 import {
-  ADDR_BYTES_SHIFT, ADDR_INLINE, ADDR_KEY, ARENA_UNIT_BYTES, ARENA_UNIT_WORDS, BindingImage, BindingPeek, BLOB_UNIT, BLOB_WORDS, blobHeaderWords, CONTACT_PORT, corrupt, encodeKey,
+  ADDR_BYTES_SHIFT, ADDR_INLINE, ADDR_KEY, ADDR_KEY_WORDS, ARENA_UNIT_BYTES, ARENA_UNIT_WORDS, BindingImage, BindingPeek, BLOB_UNIT, BLOB_WORDS, blobHeaderWords, CONTACT_PORT, corrupt, encodeKey,
   EXPIRES, FLAGS, GEN, HAS_PREV, HAS_SA, HASH_ADDR, HOST_IS_ADDR, HASH_AOR, HASH_HOST, hashWords, IMAGE_RANGES, LIVE, MAX_BLOB_UNITS,
   MAX_BLOB_WORDS, mix32, NEXT_ADDR, NEXT_AOR, NEXT_HOST, PORTS, PREV, PREV_UE_PORTS, RECORD_WORDS, S_ADDR, S_AOR, S_HOST, SA, UE_PORTS,
   SA_SPI_PC, SA_SPI_PS, SEQ, SNAPSHOT_RANGES, SPI_KEY, SPI_LINKED, SPI_NEXT, stringCount, wordsOf, wordsToTime,
@@ -173,8 +173,8 @@ export class ContactTable {
 
     const base = slot * RECORD_WORDS;
     const locked = writeLock(this.records, base + SEQ);
-    const gen = (Atomics.load(this.records, base + GEN) % (GEN_LIMIT - 1)) + 1;
-    Atomics.store(this.records, base + GEN, gen);
+    const gen = (this.records[base + GEN]! % (GEN_LIMIT - 1)) + 1;
+    this.records[base + GEN] = gen;
     this.store(base, img);
     this.byAddr.link(this.byAddr.bucketOf(img.record[HASH_ADDR]!), this.byAddr.ref(slot, 0));
     this.byHost.link(this.byHost.bucketOf(img.record[HASH_HOST]!), this.byHost.ref(slot, 0));
@@ -245,21 +245,21 @@ export class ContactTable {
     const base = slot * RECORD_WORDS;
     const r = this.records;
     const locked = writeLock(r, base + SEQ);
-    if ((Atomics.load(r, base + FLAGS) & LIVE) === 0 || Atomics.load(r, base + GEN) !== genOf(id)) {
+    if ((r[base + FLAGS]! & LIVE) === 0 || r[base + GEN]! !== genOf(id)) {
       writeUnlock(r, base + SEQ, locked);
       return false;
     }
-    this.byAddr.unlink(this.byAddr.bucketOf(Atomics.load(r, base + HASH_ADDR)), this.byAddr.ref(slot, 0));
-    this.byHost.unlink(this.byHost.bucketOf(Atomics.load(r, base + HASH_HOST)), this.byHost.ref(slot, 0));
-    this.byAor.unlink(this.byAor.bucketOf(Atomics.load(r, base + HASH_AOR)), this.byAor.ref(slot, 0));
-    const linked = Atomics.load(r, base + SPI_LINKED);
+    this.byAddr.unlink(this.byAddr.bucketOf(r[base + HASH_ADDR]!), this.byAddr.ref(slot, 0));
+    this.byHost.unlink(this.byHost.bucketOf(r[base + HASH_HOST]!), this.byHost.ref(slot, 0));
+    this.byAor.unlink(this.byAor.bucketOf(r[base + HASH_AOR]!), this.byAor.ref(slot, 0));
+    const linked = r[base + SPI_LINKED]!;
     for (let k = 0; k < SPI_ENTRIES; k++) {
-      if ((linked & (1 << k)) !== 0) this.bySpi.unlink(this.spiBucket(Atomics.load(r, base + SPI_KEY + k)), this.bySpi.ref(slot, k));
+      if ((linked & (1 << k)) !== 0) this.bySpi.unlink(this.spiBucket(r[base + SPI_KEY + k]!), this.bySpi.ref(slot, k));
     }
-    const unit = Atomics.load(r, base + BLOB_UNIT);
-    const words = Atomics.load(r, base + BLOB_WORDS);
-    Atomics.store(r, base + SPI_LINKED, 0);
-    Atomics.store(r, base + FLAGS, 0);
+    const unit = r[base + BLOB_UNIT]!;
+    const words = r[base + BLOB_WORDS]!;
+    r[base + SPI_LINKED] = 0;
+    r[base + FLAGS] = 0;
     writeUnlock(r, base + SEQ, locked);
     this.arena.free(unit, words);
     this.slots.release(slot);
@@ -342,10 +342,10 @@ export class ContactTable {
       let expiresAt: number;
       for (;;) {
         const s = readBegin(r, base + SEQ);
-        flags = Atomics.load(r, base + FLAGS);
-        gen = Atomics.load(r, base + GEN);
-        this.peekWords[EXPIRES] = Atomics.load(r, base + EXPIRES);
-        this.peekWords[EXPIRES + 1] = Atomics.load(r, base + EXPIRES + 1);
+        flags = r[base + FLAGS]!;
+        gen = r[base + GEN]!;
+        this.peekWords[EXPIRES] = r[base + EXPIRES]!;
+        this.peekWords[EXPIRES + 1] = r[base + EXPIRES + 1]!;
         if (readValid(r, base + SEQ, s)) break;
       }
       expiresAt = wordsToTime(this.peekWords, EXPIRES);
@@ -398,7 +398,7 @@ export class ContactTable {
 
   private copyRecord(base: number, to: Int32Array): void {
     for (const [from, end] of SNAPSHOT_RANGES) {
-      for (let i = from; i < end; i++) to[i] = Atomics.load(this.records, base + i);
+      for (let i = from; i < end; i++) to[i] = this.records[base + i]!;
     }
   }
 
@@ -409,7 +409,7 @@ export class ContactTable {
 
   private store(base: number, img: BindingImage): void {
     for (const [from, to] of IMAGE_RANGES) {
-      for (let i = from; i < to; i++) Atomics.store(this.records, base + i, img.record[i]!);
+      for (let i = from; i < to; i++) this.records[base + i] = img.record[i]!;
     }
   }
 
@@ -417,13 +417,13 @@ export class ContactTable {
     if (words !== img.blobWords || stringCount(flags) !== stringCount(img.record[FLAGS]!)) return false;
     const a = this.arena.words;
     const at = unit * 4;
-    for (let i = 0; i < words; i++) if (Atomics.load(a, at + i) !== img.blob[i]) return false;
+    for (let i = 0; i < words; i++) if (a[at + i]! !== img.blob[i]) return false;
     return true;
   }
 
   /** Moves the record to the bucket of its new key hash, if that is another bucket (record locked). */
   private rekey(index: ChainIndex, slot: number, hashWord: number, img: BindingImage): void {
-    const from = index.bucketOf(Atomics.load(this.records, slot * RECORD_WORDS + hashWord));
+    const from = index.bucketOf(this.records[slot * RECORD_WORDS + hashWord]!);
     const to = index.bucketOf(img.record[hashWord]!);
     if (from === to) return;
     index.unlink(from, index.ref(slot, 0));
@@ -450,10 +450,10 @@ export class ContactTable {
       wanted = addDistinct(want, wanted, img.record[PREV + SA_SPI_PC]!);
       wanted = addDistinct(want, wanted, img.record[PREV + SA_SPI_PS]!);
     }
-    let linked = Atomics.load(r, base + SPI_LINKED);
+    let linked = r[base + SPI_LINKED]!;
     for (let k = 0; k < SPI_ENTRIES; k++) {
       if ((linked & (1 << k)) === 0) continue;
-      const spi = Atomics.load(r, base + SPI_KEY + k);
+      const spi = r[base + SPI_KEY + k]!;
       let i = 0;
       while (i < wanted && want[i] !== spi) i++;
       if (i < wanted) {
@@ -466,11 +466,11 @@ export class ContactTable {
     for (let k = 0; wanted > 0; k++) {
       if ((linked & (1 << k)) !== 0) continue;
       const spi = want[--wanted]!;
-      Atomics.store(r, base + SPI_KEY + k, spi);
+      r[base + SPI_KEY + k] = spi;
       this.bySpi.link(this.spiBucket(spi), this.bySpi.ref(slot, k));
       linked |= 1 << k;
     }
-    Atomics.store(r, base + SPI_LINKED, linked);
+    r[base + SPI_LINKED] = linked;
   }
 
   private spiBucket(spi: number): number {
@@ -504,8 +504,8 @@ export class ContactTable {
       while (ref !== 0 && steps++ <= index.maxSteps) {
         const slot = index.slotOf(ref);
         const candidate = mode === BY_SPI
-          ? Atomics.load(this.records, slot * RECORD_WORDS + SPI_KEY + index.entryOf(ref)) === this.querySpi
-          : Atomics.load(this.records, slot * RECORD_WORDS + hashWord) === hash;
+          ? this.records[slot * RECORD_WORDS + SPI_KEY + index.entryOf(ref)]! === this.querySpi
+          : this.records[slot * RECORD_WORDS + hashWord]! === hash;
         if (candidate) {
           const id = this.matches(slot, mode, index.entryOf(ref));
           if (id !== NOT_FOUND) {
@@ -530,13 +530,13 @@ export class ContactTable {
     const base = slot * RECORD_WORDS;
     for (;;) {
       const s = readBegin(r, base + SEQ);
-      const flags = Atomics.load(r, base + FLAGS);
-      const gen = Atomics.load(r, base + GEN);
+      const flags = r[base + FLAGS]!;
+      const gen = r[base + GEN]!;
       let ok = (flags & LIVE) !== 0;
       if (ok) {
         switch (mode) {
           case BY_RECEIVED: ok = this.receivedPortMatches(base, flags) && this.keyEquals(base, flags, S_ADDR) === 1; break;
-          case BY_CONTACT: ok = Atomics.load(r, base + CONTACT_PORT) === this.queryPort && this.keyEquals(base, flags, S_HOST) === 1; break;
+          case BY_CONTACT: ok = r[base + CONTACT_PORT]! === this.queryPort && this.keyEquals(base, flags, S_HOST) === 1; break;
           case BY_AOR: ok = this.keyEquals(base, flags, S_AOR) === 1; break;
           default: ok = this.spiMatches(base, k);
         }
@@ -549,13 +549,13 @@ export class ContactTable {
     const r = this.records;
     const port = this.queryPort;
     const sameTransport = this.queryTransport < 0 || this.queryTransport === ((flags >>> 3) & 1);
-    if (sameTransport && ((Atomics.load(r, base + PORTS) & 0xffff) === port || Atomics.load(r, base + CONTACT_PORT) === port)) return true;
+    if (sameTransport && ((r[base + PORTS]! & 0xffff) === port || r[base + CONTACT_PORT]! === port)) return true;
     if ((flags & HAS_SA) !== 0) {
-      const ue = Atomics.load(r, base + UE_PORTS);
+      const ue = r[base + UE_PORTS]!;
       if ((ue & 0xffff) === port || ue >>> 16 === port) return true;
     }
     if ((flags & HAS_PREV) !== 0) {
-      const ue = Atomics.load(r, base + PREV_UE_PORTS);
+      const ue = r[base + PREV_UE_PORTS]!;
       if ((ue & 0xffff) === port || ue >>> 16 === port) return true;
     }
     return false;
@@ -564,7 +564,7 @@ export class ContactTable {
   /** SPI entry k of the record holds the query: the entries are exactly the P-CSCF SPIs of its SA
    * sets, kept so under the record's lock (relinkSpis), hence covered by its seqlock. */
   private spiMatches(base: number, k: number): boolean {
-    return (Atomics.load(this.records, base + SPI_LINKED) & (1 << k)) !== 0 && Atomics.load(this.records, base + SPI_KEY + k) === this.querySpi;
+    return (this.records[base + SPI_LINKED]! & (1 << k)) !== 0 && this.records[base + SPI_KEY + k]! === this.querySpi;
   }
 
   /** Compares string `which` (S_ADDR, S_HOST or S_AOR) of the record with the query key: 1 equal,
@@ -574,17 +574,17 @@ export class ContactTable {
     const key = this.keyWords;
     const inline = (flags & ADDR_INLINE) !== 0 && (which === S_ADDR || (which === S_HOST && (flags & HOST_IS_ADDR) !== 0));
     if (inline) {
-      if (((flags >>> ADDR_BYTES_SHIFT) & 0xff) !== this.queryBytes) return 0;
-      for (let i = 0; i < this.queryWords; i++) if (Atomics.load(this.records, base + ADDR_KEY + i) !== key[i]) return 0;
+      if (((flags >>> ADDR_BYTES_SHIFT) & 0xff) !== this.queryBytes || this.queryWords > ADDR_KEY_WORDS) return 0;
+      for (let i = 0; i < this.queryWords; i++) if (this.records[base + ADDR_KEY + i]! !== key[i]) return 0;
       return 1;
     }
     const r = this.records;
     const a = this.arena.words;
-    const unit = Atomics.load(r, base + BLOB_UNIT);
-    const words = Atomics.load(r, base + BLOB_WORDS);
+    const unit = r[base + BLOB_UNIT]!;
+    const words = r[base + BLOB_WORDS]!;
     if (!this.blobInArena(unit, words, flags)) return 0;
     const blob = unit * ARENA_UNIT_WORDS;
-    const lengths01 = Atomics.load(a, blob);
+    const lengths01 = a[blob]!;
     let at = blob + blobHeaderWords(flags);
     let bytes = lengths01 & 0xffff;
     if (which >= S_HOST) {
@@ -593,10 +593,10 @@ export class ContactTable {
     }
     if (which === S_AOR) {
       at += wordsOf(bytes);
-      bytes = Atomics.load(a, blob + 1) & 0xffff;
+      bytes = a[blob + 1]! & 0xffff;
     }
     if (bytes !== this.queryBytes || at + this.queryWords > blob + words) return 0;
-    for (let i = 0; i < this.queryWords; i++) if (Atomics.load(a, at + i) !== key[i]) return 0;
+    for (let i = 0; i < this.queryWords; i++) if (a[at + i]! !== key[i]) return 0;
     return 1;
   }
 

@@ -3,9 +3,10 @@
 // blob (contact-record.ts), so a record costs one allocation and one reference, and the waste per
 // binding is under one unit. A blob is freed when its binding is deleted or its strings change.
 //
-// Every access to a unit's words is an Atomics operation, because a reader holding a stale blob
-// reference may read a unit while its new owner writes it: the reader's seqlock validation
-// (seqlock.ts) then rejects what it read, and that argument needs SeqCst accesses on both sides.
+// Blob words are copied in and out with plain accesses (memcpy). A reader holding a stale blob
+// reference may copy a unit while its new owner writes it; its seqlock validation (seqlock.ts)
+// then rejects the copy: the owner's writes come after the free, which comes after a write of the
+// reader's record, which the reader's closing read-modify-write orders after its reads.
 
 import { AtomicBitmap } from './atomic-bitmap.js';
 import { ARENA_UNIT_BYTES, ARENA_UNIT_WORDS } from './contact-record.js';
@@ -28,13 +29,12 @@ export class StringArena {
   }
 
   write(unit: number, from: Int32Array, count: number): void {
-    const base = unit * ARENA_UNIT_WORDS;
-    for (let i = 0; i < count; i++) Atomics.store(this.words, base + i, from[i]!);
+    this.words.set(from.subarray(0, count), unit * ARENA_UNIT_WORDS);
   }
 
   copyOut(unit: number, to: Int32Array, count: number): void {
     const base = unit * ARENA_UNIT_WORDS;
-    for (let i = 0; i < count; i++) to[i] = Atomics.load(this.words, base + i);
+    to.set(this.words.subarray(base, base + count));
   }
 
   get usedBytes(): number {
