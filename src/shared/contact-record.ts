@@ -82,7 +82,7 @@ export const SA_SPI_PS = 3;
 const SA_PORTS_P = 4;            // portPc | portPs << 16
 const SA_ALGS = 5;               // alg | ealg << 8
 const SA_CK = 6;
-const SA_IK = 10;
+const SA_IK = SA_CK + 4;         // right after CK: both are copied out at once
 const SA_CREATED = 14;
 const SA_CONFIRMED = 16;
 
@@ -129,6 +129,7 @@ export class BindingImage {
   /** Words of `blob` in use. */
   blobWords = 0;
   private readonly recordBytes = new Uint8Array(this.record.buffer);
+  private readonly numbers = new BindingPeek();
   private readonly blobBytes = Buffer.from(this.blob.buffer);
 
   /** Fills the image from a binding (record words of IMAGE_RANGES, blob); throws FIELD_INVALID or
@@ -175,7 +176,7 @@ export class BindingImage {
 
   /** The binding in this image; throws SHARED_STATE_CORRUPT if the blob does not fit its table. */
   decode(): Binding {
-    const n = new BindingPeek();
+    const n = this.numbers;
     n.fill(this.record);
     const flags = this.record[FLAGS]!;
     const nSr = (flags >>> SR_SHIFT) & 15;
@@ -200,8 +201,8 @@ export class BindingImage {
     };
     for (let i = 0; i < nSr; i++) b.serviceRoute.push(this.string(FIXED_STRINGS + i));
     for (let i = 0; i < nPau; i++) b.associatedUris.push(this.string(FIXED_STRINGS + nSr + i));
-    if (n.hasSa) b.sa = this.withKeys(n.sa, SA);
-    if (n.hasPreviousSa) b.previousSa = this.withKeys(n.previousSa, PREV);
+    if (n.hasSa) b.sa = this.sa(SA);
+    if (n.hasPreviousSa) b.previousSa = this.sa(PREV);
     return b;
   }
 
@@ -284,11 +285,12 @@ export class BindingImage {
     this.putTime(at + SA_CONFIRMED, `${field}.confirmedAt`, sa.confirmedAt);
   }
 
-  /** The SA set at `at`: its numbers plus copies of its keys. */
-  private withKeys(numbers: SaPeek, at: number): SaSet {
-    const ck = (at + SA_CK) * 4;
-    const ik = (at + SA_IK) * 4;
-    return { ...numbers, ck: this.recordBytes.slice(ck, ck + 16), ik: this.recordBytes.slice(ik, ik + 16) };
+  /** The SA set at `at`, with copies of its keys (CK and IK are adjacent: one copy for both). */
+  private sa(at: number): SaSet {
+    const keys = this.recordBytes.slice((at + SA_CK) * 4, (at + SA_CK) * 4 + 32);
+    const sa = { ck: keys.subarray(0, 16), ik: keys.subarray(16) } as SaSet;
+    fillSaNumbers(sa, this.record, at);
+    return sa;
   }
 }
 
@@ -336,12 +338,13 @@ export class BindingPeek {
     this.updatedAt = wordsToTime(r, UPDATED);
     this.hasSa = (flags & HAS_SA) !== 0;
     this.hasPreviousSa = (flags & HAS_PREV) !== 0;
-    fillSaPeek(this.sa, r, SA);
-    fillSaPeek(this.previousSa, r, PREV);
+    fillSaNumbers(this.sa, r, SA);
+    fillSaNumbers(this.previousSa, r, PREV);
   }
 }
 
-function fillSaPeek(p: SaPeek, r: Int32Array, at: number): void {
+/** Fills the numbers of the SA set at `at` into a SaPeek or a SaSet. */
+function fillSaNumbers(p: Omit<SaSet, 'ck' | 'ik'>, r: Int32Array, at: number): void {
   p.spiUc = r[at + SA_SPI_UC]! >>> 0;
   p.spiUs = r[at + SA_SPI_US]! >>> 0;
   p.spiPc = r[at + SA_SPI_PC]! >>> 0;
