@@ -58,8 +58,7 @@ export const RECORD_WORDS = ADDR_KEY + ADDR_KEY_WORDS; // 80: five cache lines
 
 /** The words an image carries to the shared record (the rest belong to the table and indexes). */
 export const IMAGE_RANGES: readonly (readonly [number, number])[] = [[FLAGS, HASH_AOR + 1], [EXPIRES, UPDATED + 2], [SA, RECORD_WORDS]];
-/** The words a reader copies to decode a binding or peek at it (each one an atomic load: no more
- * than needed). */
+/** The words a reader copies to decode a binding or peek at it (no more than needed). */
 export const SNAPSHOT_RANGES: readonly (readonly [number, number])[] = [[GEN, BLOB_WORDS + 1], [EXPIRES, UPDATED + 2], [SA, PREV + 18]];
 
 // FLAGS bits.

@@ -112,7 +112,7 @@ export class ContactTable {
     this.records = new Int32Array(buffer, l.records, capacity * RECORD_WORDS);
     this.slots = new AtomicBitmap(new Int32Array(buffer, l.slotBits, AtomicBitmap.wordsFor(capacity)), this.meta.subarray(SLOT_META, SLOT_META + BITMAP_META_WORDS), capacity);
     const arenaBits = new AtomicBitmap(new Int32Array(buffer, l.arenaBits, AtomicBitmap.wordsFor(arenaUnits)), this.meta.subarray(ARENA_META, ARENA_META + BITMAP_META_WORDS), arenaUnits);
-    this.arena = new StringArena(new Int32Array(buffer, l.arena, arenaUnits * (ARENA_UNIT_BYTES / 4)), arenaBits);
+    this.arena = new StringArena(new Int32Array(buffer, l.arena, arenaUnits * ARENA_UNIT_WORDS), arenaBits);
     const index = (at: number, buckets: number, perRecord: number, linkWord: number): ChainIndex =>
       new ChainIndex(new Int32Array(buffer, at, buckets * 2), buckets, this.records, perRecord, linkWord, capacity);
     this.byAddr = index(l.addrBuckets, l.keyBuckets, 1, NEXT_ADDR);
@@ -416,7 +416,7 @@ export class ContactTable {
   private blobEquals(unit: number, words: number, flags: number, img: BindingImage): boolean {
     if (words !== img.blobWords || stringCount(flags) !== stringCount(img.record[FLAGS]!)) return false;
     const a = this.arena.words;
-    const at = unit * 4;
+    const at = unit * ARENA_UNIT_WORDS;
     for (let i = 0; i < words; i++) if (a[at + i]! !== img.blob[i]) return false;
     return true;
   }
