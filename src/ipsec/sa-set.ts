@@ -41,12 +41,13 @@ export interface TunnelParams {
   marker: number;
 }
 
-export interface SaSet {
+/** The kernel objects of one tunnel: its 4 SAs and 4 policies. */
+export interface TunnelXfrm {
   sas: XfrmSa[];
   policies: XfrmPolicy[];
 }
 
-export interface SaSetIds {
+export interface TunnelXfrmIds {
   sas: XfrmSaId[];
   policies: XfrmPolicyId[];
 }
@@ -88,7 +89,7 @@ function selectorOf(p: TunnelParams, f: Flow): XfrmSelector {
 
 const dirOn = (side: Side, f: Flow): PolicyDir => (side === 'pcscf' ? f.pcscfDir : f.pcscfDir === 'in' ? 'out' : 'in');
 
-function build(p: TunnelParams, side: Side): SaSet {
+function build(p: TunnelParams, side: Side): TunnelXfrm {
   const algs = espAlgorithms(p.alg, p.ealg, p.ck, p.ik);
   const sas: XfrmSa[] = [];
   const policies: XfrmPolicy[] = [];
@@ -107,13 +108,13 @@ function build(p: TunnelParams, side: Side): SaSet {
 }
 
 /** The 4 SAs and 4 policies the P-CSCF installs for one UE. Throws AlgorithmError for an unusable alg/ealg pair or bad keys. */
-export const buildPcscfSaSet = (p: TunnelParams): SaSet => build(p, 'pcscf');
+export const buildPcscfSaSet = (p: TunnelParams): TunnelXfrm => build(p, 'pcscf');
 
 /** The mirror image a UE installs: the same SAs, every policy direction reversed. */
-export const buildUeSaSet = (p: TunnelParams): SaSet => build(p, 'ue');
+export const buildUeSaSet = (p: TunnelParams): TunnelXfrm => build(p, 'ue');
 
 /** What deletes the set `side` installed (DELSA / DELPOLICY ids; delete the policies first). */
-export function saSetIds(p: TunnelParams, side: Side = 'pcscf'): SaSetIds {
+export function saSetIds(p: TunnelParams, side: Side = 'pcscf'): TunnelXfrmIds {
   const fs = flows(p);
   return {
     sas: fs.map((f) => ({ family: p.family, daddr: f.dst, spi: f.spi, proto: IPPROTO_ESP, saddr: f.src })),
@@ -122,11 +123,11 @@ export function saSetIds(p: TunnelParams, side: Side = 'pcscf'): SaSetIds {
 }
 
 /** The group that installs a set: SAs first, so no policy ever points at a missing SA. */
-export function createOps(set: SaSet): XfrmOp[] {
+export function createOps(set: TunnelXfrm): XfrmOp[] {
   return [...set.sas.map((sa): XfrmOp => ({ op: 'newsa', sa })), ...set.policies.map((policy): XfrmOp => ({ op: 'newpolicy', policy }))];
 }
 
 /** The group that removes a set: policies first, so no packet meets a policy without its SA. */
-export function deleteOps(ids: SaSetIds): XfrmOp[] {
+export function deleteOps(ids: TunnelXfrmIds): XfrmOp[] {
   return [...ids.policies.map((id): XfrmOp => ({ op: 'delpolicy', id })), ...ids.sas.map((id): XfrmOp => ({ op: 'delsa', id }))];
 }

@@ -2,16 +2,14 @@
 // engine. One binding per registered contact of a UE (kamailio-behaviour.md §3: pcontact_t with
 // its ipsec_t), with the SA set created for it and, during a re-registration, the previous set.
 
+import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
+
 export type BindingState = 'pending' | 'registered' | 'deregistering';
 export type Transport = 'udp' | 'tcp';
-export type AuthAlg = 'hmac-md5-96' | 'hmac-sha-1-96' | 'aes-gmac' | 'null';
-export type EncAlg = 'des-ede3-cbc' | 'aes-cbc' | 'aes-gcm' | 'null';
 
-/** Stored as their index in these lists. */
+/** Stored as their index in these lists (algorithms: in AUTH_ALGS / ENC_ALGS of src/ipsec/algorithms.ts). */
 export const BINDING_STATES: readonly BindingState[] = ['pending', 'registered', 'deregistering'];
 export const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
-export const AUTH_ALGS: readonly AuthAlg[] = ['hmac-md5-96', 'hmac-sha-1-96', 'aes-gmac', 'null'];
-export const ENC_ALGS: readonly EncAlg[] = ['des-ede3-cbc', 'aes-cbc', 'aes-gcm', 'null'];
 
 /** One security association set (kamailio-behaviour.md §3 ipsec_t). All times are unix seconds
  * (fractions allowed). */

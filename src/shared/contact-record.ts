@@ -16,8 +16,9 @@
 // comparison go through the same normalisation.
 
 import { Buffer } from 'node:buffer';
-import { AUTH_ALGS, BINDING_LIMITS, BINDING_STATES, ENC_ALGS, TRANSPORTS } from './binding.js';
-import type { AuthAlg, Binding, BindingState, EncAlg, SaSet } from './binding.js';
+import { AUTH_ALGS, ENC_ALGS, type AuthAlg, type EncAlg } from '../ipsec/algorithms.js';
+import { BINDING_LIMITS, BINDING_STATES, TRANSPORTS } from './binding.js';
+import type { Binding, BindingState, SaSet } from './binding.js';
 import { SharedStateError } from './errors.js';
 
 // Record words, laid out by cache line (records are 64-byte aligned, RECORD_WORDS a multiple of
