@@ -2,10 +2,10 @@
 // engine. One binding per registered contact of a UE (kamailio-behaviour.md §3: pcontact_t with
 // its ipsec_t), with the SA set created for it and, during a re-registration, the previous set.
 
+import type { Transport } from '../engine/plan.js';
 import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 
 export type BindingState = 'pending' | 'registered' | 'deregistering';
-export type Transport = 'udp' | 'tcp';
 
 /** Stored as their index in these lists (algorithms: in AUTH_ALGS / ENC_ALGS of src/ipsec/algorithms.ts). */
 export const BINDING_STATES: readonly BindingState[] = ['pending', 'registered', 'deregistering'];

@@ -26,7 +26,8 @@
 // does not change is always found. A key that an update adds or removes may be seen either way
 // while that update runs.
 
-import type { Binding, BindingId, BindingPatch, Transport } from './binding.js';
+import type { Transport } from '../engine/plan.js';
+import type { Binding, BindingId, BindingPatch } from './binding.js';
 import { BINDING_LIMITS, TRANSPORTS } from './binding.js';
 import { AtomicBitmap, BITMAP_META_WORDS } from './atomic-bitmap.js';
 import { ChainIndex } from './chain-index.js';
