@@ -1,8 +1,7 @@
+import type { Transport } from '../engine/plan.js';
 import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 
 // Field names are the YAML keys (snake_case), so a Kamailio user finds the module's parameter names.
-
-export type Transport = 'udp' | 'tcp';
 
 export interface Listener {
   readonly transport: Transport;

@@ -1,0 +1,45 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadConfig } from '../../src/config/index.js';
+import { planSockets, SocketTable } from '../../src/transport/sockets.js';
+
+const config = (env: Record<string, string>) => loadConfig({ argv: [], env: { PCSCF_SIP__NEXT_HOP: 'sip:192.0.2.20:5060', ...env } });
+
+test('without IPsec only the unprotected listeners are planned, in configuration order', () => {
+  const list = planSockets(config({ PCSCF_SIP__LISTEN: '[{transport: udp, address: 192.0.2.1, port: 5060}, {transport: tcp, address: "2001:db8::1", port: 5070}]' }));
+  assert.equal(list.map((s) => [s.id, s.transport, s.family, s.local.addr, s.local.port, s.role, s.listening]), [
+    [0, 'udp', 4, '192.0.2.1', 5060, 'unprotected', true],
+    [1, 'tcp', 6, '2001:db8::1', 5070, 'unprotected', true],
+  ]);
+});
+
+test('protected ranges: UDP on both, TCP listening on the server range only, client TCP endpoints not listening', () => {
+  const c = config({
+    PCSCF_SIP__LISTEN: '[{transport: udp, address: 192.0.2.1, port: 5060}]',
+    PCSCF_IPSEC_LISTEN_ADDR: '192.0.2.1', PCSCF_IPSEC_LISTEN_ADDR6: '2001:db8::1',
+    PCSCF_IPSEC_CLIENT_PORT: '6100', PCSCF_IPSEC_SERVER_PORT: '6200', PCSCF_IPSEC_MAX_CONNECTIONS: '3',
+  });
+  const list = planSockets(c);
+  assert.is(list.length, 1 + 2 * (3 * 2 + 3 * 2));
+  list.forEach((s, i) => assert.is(s.id, i));
+  for (const family of [4, 6] as const) {
+    const mine = list.filter((s) => s.family === family && s.role !== 'unprotected');
+    const client = mine.filter((s) => s.role === 'protected-client');
+    const server = mine.filter((s) => s.role === 'protected-server');
+    assert.equal([...new Set(client.map((s) => s.local.port))], [6100, 6101, 6102]);
+    assert.equal([...new Set(server.map((s) => s.local.port))], [6200, 6201, 6202]);
+    assert.ok(client.every((s) => (s.transport === 'udp') === s.listening), 'client range: UDP listens, TCP does not');
+    assert.ok(server.every((s) => s.listening), 'server range: UDP and TCP listen');
+  }
+  const table = new SocketTable(list);
+  assert.is(table.protectedAddress(6), '2001:db8::1');
+  assert.is(table.protectedSocket(4, 'tcp', 6101)?.listening, false);
+  assert.is(table.protectedSocket(6, 'udp', 6202)?.local.addr, '2001:db8::1');
+  assert.is(table.protectedSocket(4, 'udp', 6300), undefined);
+  assert.is(table.unprotected('udp', 4)?.id, 0);
+  assert.is(table.unprotected('tcp', 4), undefined);
+  assert.is(table.find('udp', '192.0.2.1', 5060)?.role, 'unprotected');
+  assert.is(table.byId(list.length), undefined);
+});
+
+test.run();
