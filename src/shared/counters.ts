@@ -144,15 +144,27 @@ export class SharedCounters {
 
   /** Every family with the current value of each label combination, for export. */
   collect(): MetricFamily[] {
-    const out: MetricFamily[] = [];
-    for (const f of this.families.values()) {
-      const samples: MetricSample[] = [];
-      for (let i = 0; i < f.cellLabels.length; i++) {
-        samples.push({ labels: f.cellLabels[i]!, value: Number(Atomics.load(this.cells, f.first + i)) });
-      }
-      out.push({ name: f.spec.name, help: f.spec.help, kind: f.spec.kind, samples });
+    return [...this.families.values()].map((f) => ({ name: f.spec.name, help: f.spec.help, kind: f.spec.kind, samples: this.samplesOf(f) }));
+  }
+
+  /** The declarations, in order (an exporter registers one metric per spec). */
+  specs(): MetricSpec[] {
+    return [...this.families.values()].map((f) => f.spec);
+  }
+
+  /** The current value of each label combination of one family. */
+  samples(name: string): MetricSample[] {
+    const f = this.families.get(name);
+    if (f === undefined) throw new SharedStateError('METRIC_UNKNOWN', `metric ${String(name)} was not declared`);
+    return this.samplesOf(f);
+  }
+
+  private samplesOf(f: Family): MetricSample[] {
+    const samples: MetricSample[] = [];
+    for (let i = 0; i < f.cellLabels.length; i++) {
+      samples.push({ labels: f.cellLabels[i]!, value: Number(Atomics.load(this.cells, f.first + i)) });
     }
-    return out;
+    return samples;
   }
 
   private check(cell: number): void {

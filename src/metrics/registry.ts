@@ -1,0 +1,69 @@
+// The Prometheus registry behind GET /metrics. Counters incremented on any thread live in
+// SharedCounters (shared memory, one atomic add each); here each of their families becomes a
+// prom-client metric that reads the shared cells when scraped. Values that are state rather than
+// events (table sizes, pool utilisation) are gauges read by a callback at scrape time. Process
+// and event-loop metrics come from prom-client's default collectors, registered once.
+
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SharedCounters } from '../shared/counters.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
+
+  /** Exports every family of `counters`; call once per SharedCounters. */
+  exportShared(counters: SharedCounters): void {
+    for (const spec of counters.specs()) {
+      const labelNames = Object.keys(spec.labels ?? {});
+      const read = (): ReturnType<SharedCounters['samples']> => counters.samples(spec.name);
+      if (spec.kind === 'counter') {
+        new Counter({
+          name: spec.name, help: spec.help, labelNames, registers: [this.registry],
+          collect() {
+            // A scrape rebuilds the series from the shared cells: reset, then add each current value.
+            this.reset();
+            for (const s of read()) this.inc(s.labels, s.value);
+          },
+        });
+      } else {
+        new Gauge({
+          name: spec.name, help: spec.help, labelNames, registers: [this.registry],
+          collect() {
+            for (const s of read()) this.set(s.labels, s.value);
+          },
+        });
+      }
+    }
+  }
+
+  /** A gauge whose value is read when scraped. */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+  }
+
+  /** A gauge with labels, every series read when scraped. */
+  labelledGauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Record<L, string>, number]>): void {
+    new Gauge({
+      name, help, labelNames, registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.set(labels, value);
+      },
+    });
+  }
+
+  histogram(name: string, help: string, buckets: number[]): Histogram {
+    return new Histogram({ name, help, buckets, registers: [this.registry] });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

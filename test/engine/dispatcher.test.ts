@@ -1,0 +1,95 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Dispatcher, type DispatcherSink, type Logic } from '../../src/engine/dispatcher.js';
+import type { Batch, BatchResult, Inbound, Plan } from '../../src/engine/plan.js';
+
+const rx = { transport: 'udp', socketId: 0, local: { addr: '127.0.0.1', port: 5060 }, remote: { addr: '127.0.0.1', port: 5070 } } as const;
+const msg = (id: number): Inbound => ({ kind: 'request', id, bytes: new Uint8Array([id]), rx });
+const drop = (i: number): Plan => ({ kind: 'drop', reason: `r${i}` });
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function recorder(): DispatcherSink & { applied: [number, Plan][]; failures: number[][]; sizes: number[] } {
+  const applied: [number, Plan][] = [];
+  const failures: number[][] = [];
+  const sizes: number[] = [];
+  return {
+    applied, failures, sizes,
+    apply: (id, plan) => applied.push([id, plan]),
+    events: () => {},
+    failed: (ms) => failures.push(ms.map((m) => m.id)),
+    batchDone: (n) => sizes.push(n),
+  };
+}
+
+const echo = (async: boolean): Logic & { batches: number[][] } => {
+  const batches: number[][] = [];
+  return {
+    batches,
+    run(b: Batch): BatchResult | Promise<BatchResult> {
+      batches.push(b.messages.map((m) => m.id));
+      const r = { plans: b.messages.map((m) => drop(m.id)), events: [] };
+      return async ? Promise.resolve(r) : r;
+    },
+    close: async () => {},
+  };
+};
+
+test('messages of one event-loop turn go out as one batch, split at batchMax, plans applied in order', async () => {
+  const logic = echo(true);
+  const sink = recorder();
+  const d = new Dispatcher(logic, { batchMax: 4, maxInFlight: 100 }, sink);
+  for (let i = 1; i <= 10; i++) d.enqueue(msg(i));
+  assert.equal(logic.batches, [[1, 2, 3, 4], [5, 6, 7, 8]], 'full batches leave at once');
+  await turn();
+  assert.equal(logic.batches, [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]], 'the rest leaves at the end of the turn');
+  await turn();
+  assert.equal(sink.applied.map(([id]) => id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(sink.applied.map(([, p]) => (p.kind === 'drop' ? p.reason : '')), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => `r${i}`));
+  assert.equal(sink.sizes, [4, 4, 2]);
+  assert.is(d.inFlight, 0);
+});
+
+test('inline (synchronous) logic applies plans within the flush', async () => {
+  const sink = recorder();
+  const d = new Dispatcher(echo(false), { batchMax: 64, maxInFlight: 100 }, sink);
+  d.enqueue(msg(1));
+  d.enqueue(msg(2));
+  assert.is(sink.applied.length, 0);
+  await turn();
+  assert.equal(sink.applied.map(([id]) => id), [1, 2]);
+});
+
+test('a batch that fails (rejection, throw, wrong plan count) reaches failed() with all its messages', async () => {
+  for (const run of [
+    () => Promise.reject(new Error('worker died')),
+    () => { throw new Error('bug'); },
+    () => ({ plans: [drop(0)], events: [] }),
+  ]) {
+    const sink = recorder();
+    const d = new Dispatcher({ run, close: async () => {} } as Logic, { batchMax: 64, maxInFlight: 100 }, sink);
+    d.enqueue(msg(7));
+    d.enqueue(msg(8));
+    await turn();
+    await turn();
+    assert.equal(sink.failures, [[7, 8]]);
+    assert.is(sink.applied.length, 0);
+    assert.is(d.inFlight, 0);
+  }
+});
+
+test('overloaded() while too many messages wait for the logic, and clears as plans come back', async () => {
+  let release: (r: BatchResult) => void = () => {};
+  const logic: Logic = { run: (b) => new Promise((r) => { release = () => r({ plans: b.messages.map((m) => drop(m.id)), events: [] }); }), close: async () => {} };
+  const d = new Dispatcher(logic, { batchMax: 64, maxInFlight: 3 }, recorder());
+  d.enqueue(msg(1));
+  d.enqueue(msg(2));
+  assert.not.ok(d.overloaded());
+  d.enqueue(msg(3));
+  assert.ok(d.overloaded());
+  await turn();
+  release({ plans: [], events: [] });
+  await turn();
+  assert.not.ok(d.overloaded());
+});
+
+test.run();
