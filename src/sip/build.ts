@@ -4,9 +4,9 @@
 // To, Call-ID and CSeq of the answer match the request exactly.
 
 import { randomBytes } from 'node:crypto';
-import { TOKEN, cc, isAll } from './chars.js';
+import { TOKEN, isAll, scan } from './chars.js';
 import { type SipError, badArgument } from './errors.js';
-import { HASH_SEED, HEADER_ID, hashStep, headerIdAt } from './header-names.js';
+import { HEADER_ID, headerIdAt } from './header-names.js';
 import type { HeaderField, SipMessage } from './message.js';
 
 export interface ResponseOptions {
@@ -111,10 +111,8 @@ function findRawFields(head: string, from: number): RawFields {
       if (next < 0) break;
       end = next;
     }
-    let h = HASH_SEED;
-    let i = pos;
-    for (let c = head.charCodeAt(i); (cc(c) & TOKEN) !== 0; c = head.charCodeAt(++i)) h = hashStep(h, c);
-    const list = listFor(found, headerIdAt(head, pos, i, h));
+    const nameEnd = scan(head, pos, end, TOKEN);
+    const list = nameEnd > pos ? listFor(found, headerIdAt(head, pos, nameEnd)) : undefined;
     if (list !== undefined && safeToCopy(head, pos, end + 2)) list.push(pos, end + 2);
     pos = end + 2;
   }

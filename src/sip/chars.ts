@@ -21,7 +21,7 @@ export const HOST = 1 << 12; // alphanum / "-" / "." : hostname octets
 export const GENVALUE = 1 << 13; // token / ":" / "[" / "]" : gen-value that is a token or a host
 export const VISIBLE = 1 << 14; // %x21-7E and every octet >= 0x80 (UTF8-NONASCII arrives as latin1)
 
-const TABLE = new Uint32Array(256);
+const TABLE = new Uint16Array(256);
 
 function add(chars: string, mask: number): void {
   for (let i = 0; i < chars.length; i++) TABLE[chars.charCodeAt(i)]! |= mask;

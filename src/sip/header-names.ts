@@ -1,5 +1,5 @@
 // Header field names: the ones this layer knows get a small integer id, found without allocating
-// while the parser scans the name. Names compare case-insensitively and compact forms are
+// while the parser indexes the message. Names compare case-insensitively and compact forms are
 // equivalent to their long forms (RFC 3261 §7.3.1, §7.3.3).
 
 import { equalsLower } from './chars.js';
@@ -34,25 +34,23 @@ const COMPACT: ReadonlyMap<string, string> = new Map(Object.entries({
   t: 'to', u: 'allow-events', v: 'via', x: 'session-expires', y: 'identity',
 }));
 
-const SLOTS = 512;
+// Known long names are found by length, first and last octet, then confirmed by comparing the
+// whole name, so indexing a message costs no hashing pass over each name.
+const SLOTS = 256;
 const TABLE = new Int32Array(SLOTS);
 const COMPACT_ID = new Int32Array(128);
 
-export const HASH_SEED = 0x811c9dc5 | 0;
-
-/** One step of the FNV-1a hash over the lower-cased name. */
-export function hashStep(h: number, c: number): number {
-  return Math.imul(h ^ (c >= 0x41 && c <= 0x5a ? c | 0x20 : c), 0x01000193);
+function lower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 }
 
-function hashOf(name: string): number {
-  let h = HASH_SEED;
-  for (let i = 0; i < name.length; i++) h = hashStep(h, name.charCodeAt(i));
-  return h;
+function slotOf(length: number, first: number, last: number): number {
+  return (length * 31 + lower(first) * 7 + lower(last)) & (SLOTS - 1);
 }
 
 for (let id = 1; id < NAMES.length; id++) {
-  let slot = hashOf(NAMES[id]!) & (SLOTS - 1);
+  const name = NAMES[id]!;
+  let slot = slotOf(name.length, name.charCodeAt(0), name.charCodeAt(name.length - 1));
   while (TABLE[slot] !== 0) slot = (slot + 1) & (SLOTS - 1);
   TABLE[slot] = id;
 }
@@ -62,33 +60,56 @@ for (const [letter, name] of COMPACT) {
   COMPACT_ID[letter.toUpperCase().charCodeAt(0)] = id;
 }
 
-/** The id of the header name s[start, end) whose hash is h (0 when not known here). */
-export function headerIdAt(s: string, start: number, end: number, h: number): number {
-  if (end - start === 1) {
-    const c = s.charCodeAt(start);
-    return c < 128 ? COMPACT_ID[c]! : 0;
-  }
-  for (let slot = h & (SLOTS - 1); ; slot = (slot + 1) & (SLOTS - 1)) {
+/** The id of the header name s[start, end), in any case, long or compact (0 when not known here). */
+export function headerIdAt(s: string, start: number, end: number): number {
+  const first = s.charCodeAt(start);
+  if (end - start === 1) return first < 128 ? COMPACT_ID[first]! : 0;
+  for (let slot = slotOf(end - start, first, s.charCodeAt(end - 1)); ; slot = (slot + 1) & (SLOTS - 1)) {
     const id = TABLE[slot]!;
     if (id === 0) return 0;
     if (equalsLower(s, start, end, NAMES[id]!)) return id;
   }
 }
 
-/** Lower-case long form of a header name given in any case, long or compact. */
-export function canonicalHeaderName(name: string): string {
-  const lower = name.toLowerCase();
-  return COMPACT.get(lower) ?? lower;
+/**
+ * Identifies the names of a few headers quickly: no two of them may share a length and a first
+ * letter, so those two octets give the one candidate, which a single comparison confirms. The
+ * parser identifies the headers it validates this way and leaves the other names for later
+ * (comparing names costs more than the rest of a line).
+ */
+export class NameSet {
+  /** Per name length (long forms), per first letter a-z: the id of the one candidate. */
+  private readonly candidates = new Int32Array(32 * 26);
+
+  constructor(canonicalNames: readonly string[]) {
+    for (const name of canonicalNames) {
+      const slot = name.length * 26 + name.charCodeAt(0) - 0x61;
+      if (name.length >= 32 || this.candidates[slot] !== 0) throw new Error(`NameSet cannot hold ${name}`);
+      this.candidates[slot] = headerIdOf(name);
+    }
+  }
+
+  /** The id of s[start, end) if it is one of the names, in any case, long or compact; otherwise 0. */
+  idAt(s: string, start: number, end: number): number {
+    const length = end - start;
+    const first = s.charCodeAt(start);
+    if (length === 1) return first < 128 ? COMPACT_ID[first]! : 0;
+    const letter = (first | 0x20) - 0x61;
+    if (length >= 32 || letter < 0 || letter >= 26) return 0;
+    const id = this.candidates[length * 26 + letter]!;
+    return id !== 0 && equalsLower(s, start, end, NAMES[id]!) ? id : 0;
+  }
 }
 
-/** Hash of a canonical name, comparable with the hash the parser records for a field's long-form name. */
-export function canonicalHash(canonical: string): number {
-  return hashOf(canonical);
+/** Lower-case long form of a header name given in any case, long or compact. */
+export function canonicalHeaderName(name: string): string {
+  const lowered = name.toLowerCase();
+  return COMPACT.get(lowered) ?? lowered;
 }
 
 /** Id of a canonical name (0 when not known here). */
 export function headerIdOf(canonical: string): number {
-  return headerIdAt(canonical, 0, canonical.length, hashOf(canonical));
+  return canonical === '' ? 0 : headerIdAt(canonical, 0, canonical.length);
 }
 
 export function canonicalNameOf(id: number): string {

@@ -19,9 +19,12 @@ export function scanHost(s: string, i: number, end: number): number {
   return isIPv4(s, i, e) || isHostname(s, i, e) ? e : -1;
 }
 
+/** The kind of the valid host s[start, end): a host name never ends in a label of digits only. */
 export function hostKindAt(s: string, start: number, end: number): HostKind {
   if (s.charCodeAt(start) === 0x5b) return 'ipv6';
-  return isIPv4(s, start, end) ? 'ipv4' : 'domain';
+  let i = end;
+  while (i > start && (cc(s.charCodeAt(i - 1)) & DIGIT) !== 0) i--;
+  return i < end && (i === start || s.charCodeAt(i - 1) === 0x2e) ? 'ipv4' : 'domain';
 }
 
 /**

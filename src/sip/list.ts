@@ -11,6 +11,23 @@ import { skipWs, trimEnd } from './chars.js';
 export function splitList(s: string, start: number, end: number, out: number[]): number[] {
   const first = skipWs(s, start, end);
   if (first === end) return out;
+  let comma = s.indexOf(',', first);
+  if (comma < 0 || comma >= end) {
+    out.push(first, trimEnd(s, first, end));
+    return out;
+  }
+  const firstQuote = s.indexOf('"', first);
+  const firstAngle = s.indexOf('<', first);
+  if ((firstQuote < 0 || firstQuote >= end) && (firstAngle < 0 || firstAngle >= end)) {
+    // Nothing can hide a comma: every comma separates two items.
+    let from = first;
+    for (; comma >= 0 && comma < end; comma = s.indexOf(',', from)) {
+      out.push(from, trimEnd(s, from, comma));
+      from = skipWs(s, comma + 1, end);
+    }
+    out.push(from, trimEnd(s, from, end));
+    return out;
+  }
   let itemStart = first;
   let quoted = false;
   let angle = false;

@@ -6,7 +6,7 @@ import { TOKEN, equalsLower, isAll, unfold } from './chars.js';
 import { type Contact, parseContact } from './contact.js';
 import { MessageEditor } from './edit.js';
 import { SipError, badArgument, badHeader } from './errors.js';
-import { HEADER_ID, canonicalHash, canonicalHeaderName, canonicalNameOf, headerIdOf } from './header-names.js';
+import { HEADER_ID, canonicalHeaderName, canonicalNameOf, headerIdAt, headerIdOf } from './header-names.js';
 import { splitList } from './list.js';
 import { type NameAddr, parseNameAddr } from './name-addr.js';
 import { parseDeltaSeconds } from './scalar.js';
@@ -48,14 +48,16 @@ export const F_VALUE_START = 2;
 export const F_VALUE_END = 3;
 export const F_END = 4;
 export const F_ID = 5;
-export const F_HASH = 6;
-export const F_STRIDE = 7;
+export const F_STRIDE = 6;
+
+/** F_ID of a field whose name parseMessage did not need to identify: resolved on first lookup. */
+export const UNRESOLVED = -1;
 
 /** What parseMessage found and validated. */
 export interface MessageParts {
   raw: Buffer;
   head: string;
-  index: Int32Array;
+  index: number[];
   fieldCount: number;
   isRequest: boolean;
   method: string;
@@ -63,7 +65,6 @@ export interface MessageParts {
   requestUriParsed: Uri | undefined;
   status: number;
   reasonPhrase: string;
-  body: Buffer;
   vias: readonly Via[];
   from: NameAddr;
   to: NameAddr;
@@ -77,7 +78,6 @@ export interface MessageParts {
 interface NameKey {
   canonical: string;
   id: number;
-  hash: number;
 }
 
 const NAME_KEYS = new Map<string, NameKey>();
@@ -87,7 +87,7 @@ function nameKey(name: string): NameKey {
   let key = NAME_KEYS.get(name);
   if (key === undefined) {
     const canonical = canonicalHeaderName(name);
-    key = { canonical, id: headerIdOf(canonical), hash: canonicalHash(canonical) };
+    key = { canonical, id: headerIdOf(canonical) };
     if (NAME_KEYS.size < NAME_KEYS_MAX) NAME_KEYS.set(name, key);
   }
   return key;
@@ -115,12 +115,10 @@ export class SipMessage {
   /** Responses only (0 for a request). */
   readonly status: number;
   readonly reasonPhrase: string;
-  /** A view into raw: exactly Content-Length octets (the rest of the datagram when Content-Length is absent). */
-  readonly body: Buffer;
   readonly fieldCount: number;
 
-  private readonly index: Int32Array;
-  private readonly fieldObjects: (HeaderField | undefined)[];
+  private readonly index: number[];
+  private fieldObjects: (HeaderField | undefined)[] | undefined;
   private readonly ruri: Uri | undefined;
   private readonly viaList: readonly Via[];
   private readonly fromValue: NameAddr;
@@ -131,6 +129,7 @@ export class SipMessage {
   private readonly contentLengthValue: number;
   /** Index of the Content-Length field, -1 when absent. */
   readonly contentLengthField: number;
+  private bodyView: Buffer | undefined;
   private contactList: readonly Contact[] | '*' | undefined;
   private routeLists: Map<number, readonly NameAddr[]> | undefined;
 
@@ -143,10 +142,9 @@ export class SipMessage {
     this.requestUri = parts.requestUri;
     this.status = parts.status;
     this.reasonPhrase = parts.reasonPhrase;
-    this.body = parts.body;
     this.fieldCount = parts.fieldCount;
     this.index = parts.index;
-    this.fieldObjects = new Array<HeaderField | undefined>(parts.fieldCount);
+    this.fieldObjects = undefined;
     this.ruri = parts.requestUriParsed;
     this.viaList = parts.vias;
     this.fromValue = parts.from;
@@ -156,8 +154,14 @@ export class SipMessage {
     this.maxForwardsValue = parts.maxForwards;
     this.contentLengthValue = parts.contentLength;
     this.contentLengthField = parts.contentLengthField;
+    this.bodyView = undefined;
     this.contactList = undefined;
     this.routeLists = undefined;
+  }
+
+  /** A view into raw: exactly Content-Length octets (the rest of the datagram when Content-Length is absent). */
+  get body(): Buffer {
+    return (this.bodyView ??= this.raw.subarray(this.head.length));
   }
 
   /** Offset of the body in raw (just past the empty line). */
@@ -167,7 +171,7 @@ export class SipMessage {
 
   /** The header field at position i (0 <= i < fieldCount). */
   fieldAt(i: number): HeaderField {
-    const cached = this.fieldObjects[i];
+    const cached = this.fieldObjects?.[i];
     if (cached !== undefined) return cached;
     if (!(i >= 0 && i < this.fieldCount)) throw badArgument(`No header field at index ${i}`);
     const x = this.index;
@@ -176,7 +180,7 @@ export class SipMessage {
     const nameEnd = x[row + F_NAME_END]!;
     const valueStart = x[row + F_VALUE_START]!;
     const valueEnd = x[row + F_VALUE_END]!;
-    const id = x[row + F_ID]!;
+    const id = this.fieldId(row);
     const name = this.head.slice(start, nameEnd);
     const field: HeaderField = {
       name,
@@ -188,7 +192,7 @@ export class SipMessage {
       valueEnd,
       index: i,
     };
-    this.fieldObjects[i] = field;
+    (this.fieldObjects ??= new Array<HeaderField | undefined>(this.fieldCount))[i] = field;
     return field;
   }
 
@@ -199,12 +203,30 @@ export class SipMessage {
     return out;
   }
 
+  /** The header id of the field whose row starts at `row`, identifying its name on first use. */
+  private fieldId(row: number): number {
+    let id = this.index[row + F_ID]!;
+    if (id === UNRESOLVED) {
+      id = headerIdAt(this.head, this.index[row + F_START]!, this.index[row + F_NAME_END]!);
+      this.index[row + F_ID] = id;
+    }
+    return id;
+  }
+
+  /** Is the field at `row` a header of the known id `id`, whose long name has `length` octets? */
+  private isHeader(row: number, id: number, length: number): boolean {
+    const known = this.index[row + F_ID]!;
+    if (known !== UNRESOLVED) return known === id;
+    // Only a name of that length, or a compact form, can be it: others need no comparison.
+    const nameLength = this.index[row + F_NAME_END]! - this.index[row + F_START]!;
+    return (nameLength === length || nameLength === 1) && this.fieldId(row) === id;
+  }
+
   private matches(i: number, key: NameKey): boolean {
     const row = i * F_STRIDE;
-    const id = this.index[row + F_ID]!;
-    if (key.id !== 0) return id === key.id;
-    return id === 0 && this.index[row + F_HASH] === key.hash
-      && equalsLower(this.head, this.index[row + F_START]!, this.index[row + F_NAME_END]!, key.canonical);
+    if (key.id !== 0) return this.isHeader(row, key.id, key.canonical.length);
+    // A name unknown here cannot be the spelling of a known one: compare the names.
+    return equalsLower(this.head, this.index[row + F_START]!, this.index[row + F_NAME_END]!, key.canonical);
   }
 
   private firstIndex(key: NameKey): number {
@@ -252,8 +274,9 @@ export class SipMessage {
   private valueSpans(id: number): number[] {
     const spans: number[] = [];
     const x = this.index;
+    const length = canonicalNameOf(id).length;
     for (let row = 0; row < this.fieldCount * F_STRIDE; row += F_STRIDE) {
-      if (x[row + F_ID] === id) splitList(this.head, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
+      if (this.isHeader(row, id, length)) splitList(this.head, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
     }
     return spans;
   }
@@ -267,8 +290,9 @@ export class SipMessage {
   /** The one field of a single-valued header, -1 when absent; a second one is an error. */
   private singleField(id: number, header: string): number {
     let found = -1;
+    const length = canonicalNameOf(id).length;
     for (let i = 0; i < this.fieldCount; i++) {
-      if (this.index[i * F_STRIDE + F_ID] !== id) continue;
+      if (!this.isHeader(i * F_STRIDE, id, length)) continue;
       if (found >= 0) throw new SipError('SIP_DUPLICATE_HEADER', 400, `Duplicate ${header}`, header);
       found = i;
     }

@@ -57,8 +57,8 @@ export function parseNameAddr(s: string, start: number, end: number, header: str
   let after: number;
   if (s.charCodeAt(i) === 0x3c) {
     uriStart = i + 1;
-    uriEnd = scan(s, uriStart, end, URIC);
-    if (s.charCodeAt(uriEnd) !== 0x3e || uriEnd >= end) throw badHeader(header, `Invalid URI in ${header}`);
+    uriEnd = s.indexOf('>', uriStart);
+    if (uriEnd < 0 || uriEnd >= end) throw badHeader(header, `Invalid URI in ${header}`);
     after = uriEnd + 1;
   } else {
     if (bracketsRequired) throw badHeader(header, `${header} URI must be enclosed in <>`);
@@ -78,10 +78,8 @@ export function parseNameAddr(s: string, start: number, end: number, header: str
 
   const params: Param[] = [];
   if (parseParams(s, after, end, params, header) !== end) throw badHeader(header);
-  const na: NameAddr = { uri: s.slice(uriStart, uriEnd), params, raw: unfold(s.slice(start, end)) };
-  if (displayName !== undefined) na.displayName = displayName;
-  const tag = getParam(params, 'tag');
+  const tag = params.length === 0 ? undefined : getParam(params, 'tag');
   if (tag === null) throw badHeader(header, `Invalid ${header} tag`);
-  if (tag !== undefined) na.tag = tag;
-  return na;
+  // Every property is set, in this order, so that all NameAddr objects share one shape.
+  return { displayName, uri: s.slice(uriStart, uriEnd), params, tag, raw: unfold(s.slice(start, end)) };
 }

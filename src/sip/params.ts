@@ -27,9 +27,11 @@ export function parseParams(s: string, i: number, end: number, out: Param[], hea
     const eq = skipWs(s, nameEnd, end);
     if (eq < end && s.charCodeAt(eq) === 0x3d) {
       const vs = skipWs(s, eq + 1, end);
-      paramEnd = s.charCodeAt(vs) === 0x22 ? scanQuoted(s, vs, end) : scan(s, vs, end, GENVALUE);
+      // Only a quoted-string can hold a fold; a token or host cannot.
+      const quoted = s.charCodeAt(vs) === 0x22;
+      paramEnd = quoted ? scanQuoted(s, vs, end) : scan(s, vs, end, GENVALUE);
       if (paramEnd <= vs) throw badHeader(header, `Invalid ${header} parameter`);
-      value = unfold(s.slice(vs, paramEnd));
+      value = quoted ? unfold(s.slice(vs, paramEnd)) : s.slice(vs, paramEnd);
     }
     out.push({ name: s.slice(nameStart, nameEnd), value });
     spans?.push(nameStart, paramEnd);

@@ -2,14 +2,12 @@
 // and validates what every proxy step reads (Request-URI, Via, From, To, Call-ID, CSeq,
 // Max-Forwards, Content-Length). Everything else is parsed on first access (see SipMessage).
 
-import { TOKEN, cc, equalsLower, skipWs, trimEnd } from './chars.js';
+import { TOKEN, cc, equalsLower, scan } from './chars.js';
 import { SipError, badHeader } from './errors.js';
-import { HASH_SEED, HEADER_ID, hashStep, headerIdAt } from './header-names.js';
+import { HEADER_ID, NameSet } from './header-names.js';
 import { type SipLimits, DEFAULT_SIP_LIMITS } from './limits.js';
 import { splitList } from './list.js';
-import {
-  F_END, F_HASH, F_ID, F_NAME_END, F_START, F_STRIDE, F_VALUE_END, F_VALUE_START, SipMessage,
-} from './message.js';
+import { F_END, F_ID, F_NAME_END, F_START, F_STRIDE, F_VALUE_END, F_VALUE_START, SipMessage, UNRESOLVED } from './message.js';
 import { type NameAddr, parseNameAddr } from './name-addr.js';
 import { isCallId, parseCSeq, parseContentLength, parseMaxForwards } from './scalar.js';
 import { type Uri, isSipUri, parseUri } from './uri.js';
@@ -33,9 +31,21 @@ const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 // TS 24.229 §5.1.6). Any other is answered 416 (RFC 3261 §16.3 item 2; RFC 4475 unkscm, novelsc).
 const ROUTABLE_SCHEMES = new Set(['sip', 'sips', 'tel', 'urn']);
 
-// The field index is built in a scratch array shared by every parse (parsing is synchronous), then
-// copied out at its exact size: one allocation per message.
-let scratch = new Int32Array(64 * F_STRIDE);
+// The headers identified while indexing; the names of the others are compared on first lookup.
+const VALIDATED = new NameSet(['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length']);
+
+// The header index is built in scratch space shared by every parse (parsing is synchronous).
+let scratch = new Int32Array(F_STRIDE * 64);
+
+function growScratch(): void {
+  const grown = new Int32Array(scratch.length * 2);
+  grown.set(scratch);
+  scratch = grown;
+}
+
+// Up to this size the whole message is decoded at once and the header section read up to its empty
+// line; above it, the empty line is found in the bytes first so that a large body is not decoded.
+const DECODE_WHOLE_MAX = 4096;
 
 function startLineError(reason = 'Bad Request Line'): SipError {
   return new SipError('SIP_BAD_START_LINE', 400, reason);
@@ -50,6 +60,40 @@ function checkVersion(head: string, start: number, end: number): void {
   if (equalsLower(head, start, end, 'sip/2.0')) return;
   if (looksLikeVersion(head, start, end)) throw new SipError('SIP_BAD_VERSION', 505, 'Version Not Supported');
   throw startLineError();
+}
+
+function isSpTab(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+function skipSpTab(s: string, i: number): number {
+  while (isSpTab(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The end of s[start, end) less its trailing SP and HTAB. */
+function trimSpTab(s: string, start: number, end: number): number {
+  while (end > start && isSpTab(s.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+function lineTooLong(): SipError {
+  return new SipError('SIP_LINE_TOO_LONG', 513, 'Header Field Too Long');
+}
+
+function incomplete(): SipError {
+  return new SipError('SIP_INCOMPLETE', 400, 'Incomplete Header Section');
+}
+
+function malformedLine(): SipError {
+  return new SipError('SIP_BAD_HEADER', 400, 'Malformed Header Line');
+}
+
+/** The start line and header section of a large message (its body is not decoded). */
+function decodeHead(bytes: Buffer): string {
+  const blank = bytes.indexOf(CRLFCRLF);
+  if (blank < 0) throw incomplete();
+  return bytes.toString('latin1', 0, blank + 4);
 }
 
 function duplicate(header: string): SipError {
@@ -67,50 +111,49 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   if (bytes.length > (stream ? limits.maxStreamMessageBytes : limits.maxDatagramBytes)) {
     throw new SipError('SIP_TOO_LARGE', 513, 'Message Too Large');
   }
-  const blank = bytes.indexOf(CRLFCRLF);
-  if (blank < 0) throw new SipError('SIP_INCOMPLETE', 400, 'Incomplete Header Section');
-  const head = bytes.toString('latin1', 0, blank + 4);
+  const text = bytes.length <= DECODE_WHOLE_MAX ? bytes.toString('latin1') : decodeHead(bytes);
 
   // Start line (RFC 3261 §7.1, §7.2): single SPs between the elements, no LWS anywhere else
   // (RFC 4475 lwsstart, trws, lwsruri).
-  const lineEnd = head.indexOf('\r\n');
+  const lineEnd = text.indexOf('\n') - 1;
+  if (lineEnd < 0) throw incomplete();
   if (lineEnd + 2 > limits.maxLineBytes) throw new SipError('SIP_LINE_TOO_LONG', 513, 'Start Line Too Long');
-  if (head.indexOf('\n') !== lineEnd + 1 || head.indexOf('\r') !== lineEnd) throw startLineError();
-  const isRequest = !equalsLower(head, 0, Math.min(4, lineEnd), 'sip/');
+  if (text.indexOf('\r') !== lineEnd) throw startLineError();
+  const isRequest = !equalsLower(text, 0, Math.min(4, lineEnd), 'sip/');
   let method = '';
   let requestUri = '';
   let requestUriParsed: Uri | undefined;
   let status = 0;
   let reasonPhrase = '';
   if (isRequest) {
-    const sp1 = head.indexOf(' ');
-    const sp2 = head.lastIndexOf(' ', lineEnd);
+    const sp1 = text.indexOf(' ');
+    const sp2 = text.lastIndexOf(' ', lineEnd);
     if (sp1 <= 0 || sp2 <= sp1 + 1 || sp1 > lineEnd) throw startLineError();
-    for (let i = 0; i < sp1; i++) if ((cc(head.charCodeAt(i)) & TOKEN) === 0) throw startLineError('Bad Method');
-    checkVersion(head, sp2 + 1, lineEnd);
-    method = head.slice(0, sp1);
-    requestUri = head.slice(sp1 + 1, sp2);
+    if (scan(text, 0, sp1, TOKEN) !== sp1) throw startLineError('Bad Method');
+    checkVersion(text, sp2 + 1, lineEnd);
+    method = text.slice(0, sp1);
+    requestUri = text.slice(sp1 + 1, sp2);
     requestUriParsed = parseRequestUri(requestUri);
   } else {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; an empty reason is legal (RFC 4475
     // noreason) and so, leniently, is a missing SP before it.
-    const sp = head.indexOf(' ');
+    const sp = text.indexOf(' ');
     if (sp < 0 || sp > lineEnd) throw startLineError('Bad Status Line');
-    checkVersion(head, 0, sp);
+    checkVersion(text, 0, sp);
     const codeEnd = sp + 4;
-    if (codeEnd > lineEnd || (codeEnd < lineEnd && head.charCodeAt(codeEnd) !== 0x20)) throw startLineError('Bad Status Code');
+    if (codeEnd > lineEnd || (codeEnd < lineEnd && text.charCodeAt(codeEnd) !== 0x20)) throw startLineError('Bad Status Code');
     for (let i = sp + 1; i < codeEnd; i++) {
-      const d = head.charCodeAt(i) - 0x30;
+      const d = text.charCodeAt(i) - 0x30;
       if (d < 0 || d > 9) throw startLineError('Bad Status Code');
       status = status * 10 + d;
     }
     if (status < 100 || status > 699) throw startLineError('Bad Status Code');
-    reasonPhrase = codeEnd < lineEnd ? head.slice(codeEnd + 1, lineEnd) : '';
+    reasonPhrase = codeEnd < lineEnd ? text.slice(codeEnd + 1, lineEnd) : '';
   }
 
-  // Header fields: one row per field in the scratch index. A line that starts with SP or HTAB
-  // continues the previous field (RFC 3261 §7.3.1). CR and LF appear only as CRLF line ends.
-  const headerEnd = blank + 2;
+  // Header fields, up to the empty line: one row per field in the index. A line that starts with
+  // SP or HTAB continues the previous field (RFC 3261 §7.3.1). CR and LF appear only as CRLF.
+  const index = scratch;
   let n = 0;
   let viaFirst = -1;
   let from = -1;
@@ -119,39 +162,48 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   let cseq = -1;
   let maxForwards = -1;
   let contentLength = -1;
-  for (let pos = lineEnd + 2; pos < headerEnd;) {
-    const nl = head.indexOf('\n', pos);
-    if (head.charCodeAt(nl - 1) !== 0x0d || head.indexOf('\r', pos) !== nl - 1) {
+  let pos = lineEnd + 2;
+  for (;;) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) throw incomplete();
+    if (text.charCodeAt(nl - 1) !== 0x0d || text.indexOf('\r', pos) !== nl - 1) {
       throw new SipError('SIP_BAD_HEADER', 400, 'Bare CR or LF in Header Section');
     }
-    const c = head.charCodeAt(pos);
-    if (c === 0x20 || c === 0x09) {
+    if (nl === pos + 1) break;
+    const cr = nl - 1;
+    if (isSpTab(text.charCodeAt(pos))) {
       if (n === 0) throw new SipError('SIP_BAD_HEADER', 400, 'Continuation Line Without Header');
-      scratch[(n - 1) * F_STRIDE + F_END] = nl + 1;
+      const row = (n - 1) * F_STRIDE;
+      if (nl + 1 - index[row + F_START]! > limits.maxLineBytes) throw lineTooLong();
+      index[row + F_END] = nl + 1;
+      const last = trimSpTab(text, pos, cr);
+      if (last > pos) {
+        if (index[row + F_VALUE_START] === index[row + F_VALUE_END]) index[row + F_VALUE_START] = skipSpTab(text, pos);
+        index[row + F_VALUE_END] = last;
+      }
       pos = nl + 1;
       continue;
     }
-    if (n > 0) finishField(head, n - 1, limits);
     if (n === limits.maxHeaders) throw new SipError('SIP_TOO_MANY_HEADERS', 513, 'Too Many Header Fields');
-    let h = HASH_SEED;
+    if (nl + 1 - pos > limits.maxLineBytes) throw lineTooLong();
+    if ((n + 1) * F_STRIDE > scratch.length) growScratch();
+    // name HCOLON = token *( SP / HTAB ) ":" (RFC 3261 §7.3.1); the line's CR ends every scan.
     let i = pos;
-    for (let ch = c; (cc(ch) & TOKEN) !== 0; ch = head.charCodeAt(++i)) h = hashStep(h, ch);
+    while ((cc(text.charCodeAt(i)) & TOKEN) !== 0) i++;
     const nameEnd = i;
-    while (head.charCodeAt(i) === 0x20 || head.charCodeAt(i) === 0x09) i++;
-    if (nameEnd === pos || head.charCodeAt(i) !== 0x3a) throw new SipError('SIP_BAD_HEADER', 400, 'Malformed Header Line');
-    if ((n + 1) * F_STRIDE > scratch.length) {
-      const grown = new Int32Array(scratch.length * 2);
-      grown.set(scratch);
-      scratch = grown;
-    }
+    i = skipSpTab(text, i);
+    if (nameEnd === pos || text.charCodeAt(i) !== 0x3a) throw new SipError('SIP_BAD_HEADER', 400, 'Malformed Header Line');
+    const valueStart = skipSpTab(text, i + 1);
+    // A compact form is identified whatever it is; a long name only if it is one validated here.
+    const found = VALIDATED.idAt(text, pos, nameEnd);
+    const id = found !== 0 || nameEnd - pos === 1 ? found : UNRESOLVED;
     const row = n * F_STRIDE;
-    const id = headerIdAt(head, pos, nameEnd, h);
-    scratch[row + F_START] = pos;
-    scratch[row + F_NAME_END] = nameEnd;
-    scratch[row + F_VALUE_START] = i + 1;
-    scratch[row + F_END] = nl + 1;
-    scratch[row + F_ID] = id;
-    scratch[row + F_HASH] = h;
+    index[row + F_START] = pos;
+    index[row + F_NAME_END] = nameEnd;
+    index[row + F_VALUE_START] = valueStart;
+    index[row + F_VALUE_END] = trimSpTab(text, valueStart, cr);
+    index[row + F_END] = nl + 1;
+    index[row + F_ID] = id;
     switch (id) {
       case HEADER_ID.via: if (viaFirst < 0) viaFirst = n; break;
       case HEADER_ID.from: if (from >= 0) throw duplicate('From'); from = n; break;
@@ -168,8 +220,12 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     n++;
     pos = nl + 1;
   }
-  if (n > 0) finishField(head, n - 1, limits);
-  const index = scratch.slice(0, n * F_STRIDE);
+  const bodyStart = pos + 2;
+  // The index leaves the scratch space as a plain array of its exact size (a typed array costs far
+  // more to allocate than its few hundred numbers cost to copy).
+  const rows = new Array<number>(n * F_STRIDE);
+  for (let k = 0; k < n * F_STRIDE; k++) rows[k] = scratch[k]!;
+  const head = text.length === bodyStart ? text : text.slice(0, bodyStart);
 
   // Mandatory fields of RFC 3261 §8.1.1 (Max-Forwards excepted: RFC 2543 requests lack it and a
   // proxy adds it, §16.6 step 3; RFC 4475 inv2543) and the same minus Max-Forwards for responses.
@@ -180,11 +236,10 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   if (cseq < 0) throw missing('CSeq');
 
   // Body (RFC 3261 §18.3, §20.14).
-  const bodyStart = head.length;
   const available = bytes.length - bodyStart;
   let length = available;
   if (contentLength >= 0) {
-    length = parseContentLength(head, index[contentLength * F_STRIDE + F_VALUE_START]!, index[contentLength * F_STRIDE + F_VALUE_END]!);
+    length = parseContentLength(text, rows[contentLength * F_STRIDE + F_VALUE_START]!, rows[contentLength * F_STRIDE + F_VALUE_END]!);
     if (length < 0) throw new SipError('SIP_BAD_CONTENT_LENGTH', 400, 'Invalid Content-Length', 'Content-Length');
     if (length > available) throw new SipError('SIP_BAD_CONTENT_LENGTH', 400, 'Content-Length Larger Than Message', 'Content-Length');
     if (stream && length !== available) throw new SipError('SIP_BAD_CONTENT_LENGTH', 400, 'Content-Length Mismatch', 'Content-Length');
@@ -193,13 +248,13 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   }
   const raw = length === available ? bytes : bytes.subarray(0, bodyStart + length);
 
-  const vias = parseVias(head, index, n);
-  const fromValue = nameAddrAt(head, index, from, 'From');
-  const toValue = nameAddrAt(head, index, to, 'To');
-  const callIdStart = index[callId * F_STRIDE + F_VALUE_START]!;
-  const callIdEnd = index[callId * F_STRIDE + F_VALUE_END]!;
-  if (!isCallId(head, callIdStart, callIdEnd)) throw badHeader('Call-ID');
-  const cseqValue = parseCSeq(head, index[cseq * F_STRIDE + F_VALUE_START]!, index[cseq * F_STRIDE + F_VALUE_END]!);
+  const vias = parseVias(text, rows, n);
+  const fromValue = nameAddrAt(text, rows, from, 'From');
+  const toValue = nameAddrAt(text, rows, to, 'To');
+  const callIdStart = rows[callId * F_STRIDE + F_VALUE_START]!;
+  const callIdEnd = rows[callId * F_STRIDE + F_VALUE_END]!;
+  if (!isCallId(text, callIdStart, callIdEnd)) throw badHeader('Call-ID');
+  const cseqValue = parseCSeq(text, rows[cseq * F_STRIDE + F_VALUE_START]!, rows[cseq * F_STRIDE + F_VALUE_END]!);
   if (isRequest) {
     // Methods are case-sensitive (RFC 3261 §7.1); RFC 4475 mismatch01, mismatch02.
     if (cseqValue.method !== method) throw new SipError('SIP_CSEQ_MISMATCH', 400, 'CSeq Method Does Not Match', 'CSeq');
@@ -207,12 +262,12 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     method = cseqValue.method;
   }
   const mf = maxForwards < 0 ? undefined
-    : parseMaxForwards(head, index[maxForwards * F_STRIDE + F_VALUE_START]!, index[maxForwards * F_STRIDE + F_VALUE_END]!);
+    : parseMaxForwards(text, rows[maxForwards * F_STRIDE + F_VALUE_START]!, rows[maxForwards * F_STRIDE + F_VALUE_END]!);
 
   return new SipMessage({
     raw,
     head,
-    index,
+    index: rows,
     fieldCount: n,
     isRequest,
     method,
@@ -220,27 +275,15 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     requestUriParsed,
     status,
     reasonPhrase,
-    body: raw.subarray(bodyStart),
     vias,
     from: fromValue,
     to: toValue,
-    callId: head.slice(callIdStart, callIdEnd),
+    callId: text.slice(callIdStart, callIdEnd),
     cseq: cseqValue,
     maxForwards: mf,
     contentLength: length,
     contentLengthField: contentLength,
   });
-}
-
-/** Sets the value bounds of field k once all its lines are known, and checks its length. */
-function finishField(head: string, k: number, limits: SipLimits): void {
-  const row = k * F_STRIDE;
-  const start = scratch[row + F_START]!;
-  const end = scratch[row + F_END]!;
-  if (end - start > limits.maxLineBytes) throw new SipError('SIP_LINE_TOO_LONG', 513, 'Header Field Too Long');
-  const valueStart = skipWs(head, scratch[row + F_VALUE_START]!, end - 2);
-  scratch[row + F_VALUE_START] = valueStart;
-  scratch[row + F_VALUE_END] = trimEnd(head, valueStart, end - 2);
 }
 
 function parseRequestUri(text: string): Uri {
@@ -253,7 +296,7 @@ function parseRequestUri(text: string): Uri {
   return uri;
 }
 
-function parseVias(head: string, index: Int32Array, n: number): Via[] {
+function parseVias(head: string, index: readonly number[], n: number): Via[] {
   const vias: Via[] = [];
   const spans: number[] = [];
   for (let row = 0; row < n * F_STRIDE; row += F_STRIDE) {
@@ -266,6 +309,6 @@ function parseVias(head: string, index: Int32Array, n: number): Via[] {
   return vias;
 }
 
-function nameAddrAt(head: string, index: Int32Array, field: number, header: string): NameAddr {
+function nameAddrAt(head: string, index: readonly number[], field: number, header: string): NameAddr {
   return parseNameAddr(head, index[field * F_STRIDE + F_VALUE_START]!, index[field * F_STRIDE + F_VALUE_END]!, header);
 }

@@ -69,7 +69,7 @@ export function parseUri(text: string, start = 0, end = text.length): Uri {
 export function isAbsoluteUri(s: string, start: number, end: number): boolean {
   const colon = scan(s, start, end, SCHEME);
   return colon > start && colon + 1 < end && s.charCodeAt(colon) === 0x3a && (cc(s.charCodeAt(start)) & ALPHA) !== 0
-    && scan(s, colon + 1, end, URIC) === end && escapesValid(s, colon + 1, end);
+    && scanEscaped(s, colon + 1, end, URIC) === end;
 }
 
 /** End of a run of octets of class `mask` or valid %HH escapes; -1 on a malformed escape. */
@@ -86,13 +86,6 @@ function scanEscaped(s: string, i: number, end: number, mask: number): number {
     }
   }
   return i;
-}
-
-function escapesValid(s: string, start: number, end: number): boolean {
-  for (let i = s.indexOf('%', start); i >= 0 && i < end; i = s.indexOf('%', i + 1)) {
-    if (i + 2 >= end || (cc(s.charCodeAt(i + 1)) & HEX) === 0 || (cc(s.charCodeAt(i + 2)) & HEX) === 0) return false;
-  }
-  return true;
 }
 
 function parseSip(s: string, i: number, end: number, scheme: 'sip' | 'sips', raw: string): SipUri {
@@ -131,11 +124,8 @@ function parseSip(s: string, i: number, end: number, scheme: 'sip' | 'sips', raw
     i = end;
   }
   if (i !== end) throw badUri();
-  const uri: SipUri = { scheme, host, hostKind, params, headers, raw };
-  if (user !== undefined) uri.user = user;
-  if (password !== undefined) uri.password = password;
-  if (port !== undefined) uri.port = port;
-  return uri;
+  // Every property is set, in this order, so that all SipUri objects share one shape.
+  return { scheme, user, password, host, hostKind, port, params, headers, raw };
 }
 
 /** uri-parameters = *( ";" pname [ "=" pvalue ] ), pname and pvalue = 1*paramchar (RFC 3261 §25.1, RFC 3966 §3). */

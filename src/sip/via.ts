@@ -3,10 +3,10 @@
 //   sent-protocol = protocol-name SLASH protocol-version SLASH transport
 //   sent-by       = host [ COLON port ]
 
-import { DIGIT, TOKEN, decimal, isAll, scan, skipWs, unfold } from './chars.js';
+import { DIGIT, TOKEN, decimal, equalsLower, isAll, scan, skipWs, unfold } from './chars.js';
 import { badHeader } from './errors.js';
 import { type HostKind, hostKindAt, isIPv4, isIPv6, scanHost } from './host.js';
-import { type Param, getParam, parseParams } from './params.js';
+import { type Param, parseParams } from './params.js';
 
 export interface Via {
   /** protocol-name "/" protocol-version, whitespace removed: "SIP/2.0". */
@@ -27,6 +27,7 @@ export interface Via {
 }
 
 const HEADER = 'Via';
+const SIP_2_0 = 'SIP/2.0';
 
 function bad(what = 'Invalid Via'): never {
   throw badHeader(HEADER, what);
@@ -44,12 +45,19 @@ function slash(s: string, i: number, end: number): number {
  */
 export function parseVia(s: string, start: number, end: number, spans?: number[]): Via {
   const nameStart = skipWs(s, start, end);
-  const nameEnd = scan(s, nameStart, end, TOKEN);
-  const versionStart = slash(s, nameEnd, end);
-  if (nameEnd === nameStart || versionStart < 0) bad();
-  const versionEnd = scan(s, versionStart, end, TOKEN);
-  const transportStart = slash(s, versionEnd, end);
-  if (versionEnd === versionStart || transportStart < 0) bad();
+  let protocol = SIP_2_0;
+  let transportStart: number;
+  if (equalsLower(s, nameStart, nameStart + 8, 'sip/2.0/')) {
+    transportStart = nameStart + 8;
+  } else {
+    const nameEnd = scan(s, nameStart, end, TOKEN);
+    const versionStart = slash(s, nameEnd, end);
+    if (nameEnd === nameStart || versionStart < 0) bad();
+    const versionEnd = scan(s, versionStart, end, TOKEN);
+    transportStart = slash(s, versionEnd, end);
+    if (versionEnd === versionStart || transportStart < 0) bad();
+    protocol = `${s.slice(nameStart, nameEnd)}/${s.slice(versionStart, versionEnd)}`;
+  }
   const transportEnd = scan(s, transportStart, end, TOKEN);
   const hostStart = skipWs(s, transportEnd, end);
   if (transportEnd === transportStart || hostStart === transportEnd) bad();
@@ -68,42 +76,51 @@ export function parseVia(s: string, start: number, end: number, spans?: number[]
   const params: Param[] = [];
   if (parseParams(s, i, end, params, HEADER, spans) !== end) bad();
 
+  // Every property is set here, in this order, so that all Via objects share one shape.
   const via: Via = {
-    protocol: `${s.slice(nameStart, nameEnd)}/${s.slice(versionStart, versionEnd)}`,
-    transport: s.slice(transportStart, transportEnd).toUpperCase(),
+    protocol,
+    transport: transportName(s, transportStart, transportEnd),
     host: s.slice(hostStart, hostEnd),
     hostKind: hostKindAt(s, hostStart, hostEnd),
+    port,
+    branch: undefined,
+    received: undefined,
     rport: undefined,
     params,
     raw: unfold(s.slice(start, end)),
   };
-  if (port !== undefined) via.port = port;
   if (params.length > 0) readKnownParams(via, params);
   return via;
 }
 
+const TRANSPORTS = ['udp', 'tcp', 'tls', 'sctp', 'ws', 'wss'];
+const TRANSPORTS_UPPER = TRANSPORTS.map((t) => t.toUpperCase());
+
+/** The transport in upper case, without allocating for the usual ones. */
+function transportName(s: string, start: number, end: number): string {
+  for (let k = 0; k < TRANSPORTS.length; k++) if (equalsLower(s, start, end, TRANSPORTS[k]!)) return TRANSPORTS_UPPER[k]!;
+  return s.slice(start, end).toUpperCase();
+}
+
 function readKnownParams(via: Via, params: readonly Param[]): void {
-  const branch = getParam(params, 'branch');
-  if (branch === null) bad('Invalid Via branch');
-  if (branch !== undefined) via.branch = branch;
-
-  // via-received = "received" EQUAL ( IPv4address / IPv6address ) (RFC 3261 §25.1); an IPv6
-  // reference in brackets, which implementations also write (RFC 5118 §4.5), is accepted too.
-  const received = getParam(params, 'received');
-  if (received === null || (received !== undefined && !isAddress(received))) bad('Invalid Via received');
-  if (received !== undefined) via.received = received;
-
-  const rport = getParam(params, 'rport');
-  if (rport === undefined || rport === null) {
-    via.rport = rport;
-  } else {
-    const n = isAll(rport, DIGIT) ? decimal(rport, 0, rport.length, 65535) : -1;
-    if (n < 0) bad('Invalid Via rport');
-    via.rport = n;
+  for (const { name, value } of params) {
+    if (name.length > 8) continue;
+    if (equalsLower(name, 0, name.length, 'branch')) {
+      if (value === null) bad('Invalid Via branch');
+      via.branch = value;
+    } else if (equalsLower(name, 0, name.length, 'received')) {
+      // via-received = "received" EQUAL ( IPv4address / IPv6address ) (RFC 3261 §25.1); an IPv6
+      // reference in brackets, which implementations also write (RFC 5118 §4.5), is accepted too.
+      if (value === null || !isAddress(value)) bad('Invalid Via received');
+      via.received = value;
+    } else if (equalsLower(name, 0, name.length, 'rport')) {
+      const n = value === null ? null : isAll(value, DIGIT) ? decimal(value, 0, value.length, 65535) : -1;
+      if (n !== null && n < 0) bad('Invalid Via rport');
+      via.rport = n;
+    } else if (equalsLower(name, 0, name.length, 'ttl')) {
+      if (value === null || !isAll(value, DIGIT) || decimal(value, 0, value.length, 255) < 0) bad('Invalid Via ttl');
+    }
   }
-
-  const ttl = getParam(params, 'ttl');
-  if (ttl !== undefined && (ttl === null || !isAll(ttl, DIGIT) || decimal(ttl, 0, ttl.length, 255) < 0)) bad('Invalid Via ttl');
 }
 
 function isAddress(s: string): boolean {
