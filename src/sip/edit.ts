@@ -211,7 +211,11 @@ export class MessageEditor {
   setRequestUri(uri: string): void {
     if (!this.msg.isRequest) throw badArgument('A response has no Request-URI');
     checkText(uri, 'Request-URI');
-    parseUri(uri);
+    try {
+      parseUri(uri);
+    } catch {
+      throw badArgument('Invalid Request-URI');
+    }
     this.requestUri = uri;
   }
 
