@@ -18,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseMessage } from '../src/sip/index.js';
+import { type SipMessage, parseMessage } from '../src/sip/index.js';
 
 const corpus = (name: string): Buffer => readFileSync(new URL(`../test/sip/corpus/${name}.sip`, import.meta.url));
 const register = corpus('register-initial');
@@ -27,15 +27,20 @@ const SECURITY_SERVER = 'ipsec-3gpp;q=0.1;prot=esp;mod=trans;spi-c=1001;spi-s=10
 
 let sink = 0;
 
+/** Reads what (a) reads besides the Contact: the validated headers and the Security-Client offers. */
+function readRegister(m: SipMessage): void {
+  sink += m.topVia().host.length + m.from().uri.length + m.to().uri.length + m.callId().length + m.cseq().seq;
+  for (const offer of m.values('security-client')) sink += offer.text.length;
+}
+
 const cases: Record<string, { label: string; key: string; run: () => void }> = {
   a: {
     label: '(a)  REGISTER: parse + Via, From, To, Call-ID, CSeq, Contact, Security-Client values',
     key: 'parse_register_per_s',
     run() {
       const m = parseMessage(register);
-      sink += m.topVia().host.length + m.from().uri.length + m.to().uri.length + m.callId().length + m.cseq().seq;
+      readRegister(m);
       sink += m.first('contact')!.value.length;
-      for (const offer of m.values('security-client')) sink += offer.text.length;
     },
   },
   a2: {
@@ -43,10 +48,9 @@ const cases: Record<string, { label: string; key: string; run: () => void }> = {
     key: 'parse_register_contacts_per_s',
     run() {
       const m = parseMessage(register);
-      sink += m.topVia().host.length + m.from().uri.length + m.to().uri.length + m.callId().length + m.cseq().seq;
+      readRegister(m);
       const contacts = m.contacts();
       if (contacts !== '*') sink += contacts[0]!.uri.length + (contacts[0]!.expires ?? 0);
-      for (const offer of m.values('security-client')) sink += offer.text.length;
     },
   },
   b: {

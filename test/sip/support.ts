@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
-import { SipError, type SipErrorCode } from '../../src/sip/index.js';
+import { SipError, type SipErrorCode, type SipUri, isSipUri, parseUri } from '../../src/sip/index.js';
 
 /** A message written with LF line ends, as the CRLF octets SIP wants (latin1: one code unit per octet). */
 export function sip(text: string, body?: Buffer): Buffer {
@@ -40,4 +40,11 @@ export function sameBytes(actual: Buffer, expected: Buffer, what = 'message'): v
     assert.fixture(actual.toString('latin1'), expected.toString('latin1'), `${what} differs`);
     assert.ok(false, `${what} differs in octets that print the same`);
   }
+}
+
+/** Parses text as a URI and asserts it is a SIP or SIPS URI. */
+export function sipUri(text: string): SipUri {
+  const u = parseUri(text);
+  assert.ok(isSipUri(u), `${text} is a SIP URI`);
+  return u;
 }

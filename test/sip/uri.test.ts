@@ -2,14 +2,8 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type SipUri, type TelUri, formatUri, isSipUri, isTelUri, parseUri, unescapeUri, uriParam } from '../../src/sip/index.js';
-import { throwsSip } from './support.js';
-
-function sipUri(text: string): SipUri {
-  const u = parseUri(text);
-  assert.ok(isSipUri(u), `${text} is a SIP URI`);
-  return u;
-}
+import { type TelUri, formatUri, isSipUri, isTelUri, parseUri, unescapeUri, uriParam } from '../../src/sip/index.js';
+import { sipUri, throwsSip } from './support.js';
 
 test('SIP URI components', () => {
   const u = sipUri('sips:alice:secret@atlanta.example.com:5061;transport=tls;lr;maddr=[2001:db8::1]?subject=project%20x&priority=urgent');
