@@ -4,7 +4,7 @@
 // To, Call-ID and CSeq of the answer match the request exactly.
 
 import { randomBytes } from 'node:crypto';
-import { TOKEN, isAll, scan } from './chars.js';
+import { TOKEN, isAll, isLineOfOctets, scan } from './chars.js';
 import { type SipError, badArgument } from './errors.js';
 import { HEADER_ID, headerIdAt } from './header-names.js';
 import type { HeaderField, SipMessage } from './message.js';
@@ -18,10 +18,7 @@ export interface ResponseOptions {
 }
 
 function checkLine(text: string, what: string): void {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a || c > 0xff) throw badArgument(`${what} must be one line of octets`);
-  }
+  if (!isLineOfOctets(text)) throw badArgument(`${what} must be one line of octets`);
 }
 
 function newTag(): string {
@@ -153,11 +150,7 @@ export function buildErrorFromRaw(bytes: Buffer, err: SipError): Buffer | undefi
   let to = one(f.to);
   if (!/;\s*tag\s*=/i.test(to)) to = `${to.slice(0, to.length - 2).trimEnd()};tag=${newTag()}\r\n`;
   const status = err.status >= 300 && err.status <= 699 ? err.status : 400;
-  let reason = '';
-  for (let i = 0; i < err.reason.length; i++) {
-    const c = err.reason.charCodeAt(i);
-    if (c >= 0x20 && c !== 0x7f && c <= 0xff) reason += err.reason[i];
-  }
+  const reason = isLineOfOctets(err.reason) ? err.reason : 'Bad Request';
   return finish(`SIP/2.0 ${status} ${reason}\r\n${via}${one(f.from)}${to}${one(f.callId)}${one(f.cseq)}`);
 }
 

@@ -131,3 +131,12 @@ export function decimal(s: string, start: number, end: number, max: number): num
 export function isAll(s: string, mask: number): boolean {
   return s.length > 0 && scan(s, 0, s.length, mask) === s.length;
 }
+
+/** Can s go into a header section as written: no CR, no LF, and octets only (code units up to 0xff)? */
+export function isLineOfOctets(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c > 0xff) return false;
+  }
+  return true;
+}

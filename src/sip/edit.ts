@@ -3,7 +3,7 @@
 // where it meant to change it. Content-Length always matches the body written.
 
 import { parseAuth } from './auth.js';
-import { TOKEN, isAll, trimEnd } from './chars.js';
+import { TOKEN, isAll, isLineOfOctets, trimEnd } from './chars.js';
 import { SipError, badArgument } from './errors.js';
 import { removalRanges, splitList } from './list.js';
 import type { HeaderField, HeaderValue, SipMessage } from './message.js';
@@ -42,10 +42,7 @@ function conflict(what: string): SipError {
 
 /** Text going into the header section: one line, octets only (a string of this layer holds one octet per code unit). */
 function checkText(text: string, what: string): void {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a || c > 0xff) throw badArgument(`${what} must be one line of octets`);
-  }
+  if (!isLineOfOctets(text)) throw badArgument(`${what} must be one line of octets`);
 }
 
 export class MessageEditor {

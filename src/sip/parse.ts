@@ -192,7 +192,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     while ((cc(text.charCodeAt(i)) & TOKEN) !== 0) i++;
     const nameEnd = i;
     i = skipSpTab(text, i);
-    if (nameEnd === pos || text.charCodeAt(i) !== 0x3a) throw new SipError('SIP_BAD_HEADER', 400, 'Malformed Header Line');
+    if (nameEnd === pos || text.charCodeAt(i) !== 0x3a) throw malformedLine();
     const valueStart = skipSpTab(text, i + 1);
     // A compact form is identified whatever it is; a long name only if it is one validated here.
     const found = VALIDATED.idAt(text, pos, nameEnd);
