@@ -35,12 +35,13 @@ const ROUTABLE_SCHEMES = new Set(['sip', 'sips', 'tel', 'urn']);
 const VALIDATED = new NameSet(['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length']);
 
 // The header index is built in scratch space shared by every parse (parsing is synchronous).
-let scratch = new Int32Array(F_STRIDE * 64);
+let scratch: Int32Array = new Int32Array(F_STRIDE * 64);
 
-function growScratch(): void {
+function growScratch(): Int32Array {
   const grown = new Int32Array(scratch.length * 2);
   grown.set(scratch);
   scratch = grown;
+  return grown;
 }
 
 // Up to this size the whole message is decoded at once and the header section read up to its empty
@@ -153,7 +154,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
 
   // Header fields, up to the empty line: one row per field in the index. A line that starts with
   // SP or HTAB continues the previous field (RFC 3261 §7.3.1). CR and LF appear only as CRLF.
-  const index = scratch;
+  let index = scratch;
   let n = 0;
   let viaFirst = -1;
   let from = -1;
@@ -186,7 +187,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     }
     if (n === limits.maxHeaders) throw new SipError('SIP_TOO_MANY_HEADERS', 513, 'Too Many Header Fields');
     if (nl + 1 - pos > limits.maxLineBytes) throw lineTooLong();
-    if ((n + 1) * F_STRIDE > scratch.length) growScratch();
+    if ((n + 1) * F_STRIDE > index.length) index = growScratch();
     // name HCOLON = token *( SP / HTAB ) ":" (RFC 3261 §7.3.1); the line's CR ends every scan.
     let i = pos;
     while ((cc(text.charCodeAt(i)) & TOKEN) !== 0) i++;
@@ -224,7 +225,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   // The index leaves the scratch space as a plain array of its exact size (a typed array costs far
   // more to allocate than its few hundred numbers cost to copy).
   const rows = new Array<number>(n * F_STRIDE);
-  for (let k = 0; k < n * F_STRIDE; k++) rows[k] = scratch[k]!;
+  for (let k = 0; k < n * F_STRIDE; k++) rows[k] = index[k]!;
   const head = text.length === bodyStart ? text : text.slice(0, bodyStart);
 
   // Mandatory fields of RFC 3261 §8.1.1 (Max-Forwards excepted: RFC 2543 requests lack it and a

@@ -290,6 +290,17 @@ Length('a body holding an empty line and binary octets', () => {
 
 const Limits = suite('limits');
 
+Limits('hundreds of header fields: every one indexed', () => {
+  const vias = Array.from({ length: 200 }, (_, i) => `Via: SIP/2.0/UDP h${i}.example.com;branch=z9hG4bK${i}`);
+  const bytes = Buffer.concat([request({ Via: vias.join('\n'), 'Content-Length': 'Content-Length: 2' }, ['X-Last: end']), Buffer.from('ab')]);
+  const m = parseMessage(bytes);
+  assert.is(m.fieldCount, 207);
+  assert.equal(m.vias().map((v) => v.host), vias.map((_, i) => `h${i}.example.com`));
+  assert.is(m.first('x-last')!.value, 'end');
+  assert.is(m.body.toString(), 'ab');
+  assert.is(m.contentLength(), 2);
+});
+
 Limits('defaults', () => {
   assert.equal({ ...DEFAULT_SIP_LIMITS }, { maxDatagramBytes: 65535, maxStreamMessageBytes: 65536, maxHeaders: 256, maxLineBytes: 8192 });
   assert.ok(Object.isFrozen(DEFAULT_SIP_LIMITS));
