@@ -104,7 +104,7 @@ function transportName(s: string, start: number, end: number): string {
 
 function readKnownParams(via: Via, params: readonly Param[]): void {
   for (const { name, value } of params) {
-    if (name.length > 8) continue;
+    if (name.length > 8) continue; // none of the names below is longer
     if (equalsLower(name, 0, name.length, 'branch')) {
       if (value === null) bad('Invalid Via branch');
       via.branch = value;
