@@ -153,7 +153,7 @@ export class ProxyCore {
     const ctx = id === 0 ? undefined : this.#contexts.get(id);
     if (ctx !== undefined && ctx.pending > 0 && --ctx.pending === 0) this.#deps.timers.stop(ctx.guard);
     if (!validPlan(plan)) {
-      this.#event(EVENTS.planInvalid);
+      this.#invalidPlan(ctx);
     } else {
       switch (plan.kind) {
         case 'forward': this.#forward(ctx, plan); break;
@@ -468,7 +468,7 @@ export class ProxyCore {
     // §17.1: "There is no client transaction for ACK"; a CANCEL the proxy sends itself (§16.10).
     const method = requestMethod(plan.bytes);
     if (method === '' || method === 'ACK' || method === 'CANCEL') {
-      this.#invalidForward(ctx);
+      this.#invalidPlan(ctx);
       return;
     }
     // §16.6 item 10: "A stateful proxy MUST create a new client transaction for this request as
@@ -478,7 +478,7 @@ export class ProxyCore {
       ? new InviteClientTransaction(this.#host, plan.branch, method, plan.bytes, plan.target, ctx.id, plan.context ?? NO_CONTEXT)
       : new NonInviteClientTransaction(this.#host, plan.branch, method, plan.bytes, plan.target, ctx.id, plan.context ?? NO_CONTEXT);
     if (!this.#table.addClient(tx)) {
-      this.#invalidForward(ctx);
+      this.#invalidPlan(ctx);
       return;
     }
     ctx.clients.push(tx);
@@ -487,9 +487,13 @@ export class ProxyCore {
     tx.start();
   }
 
-  /** A forward the core cannot carry out is the proxy's own failure (§21.5.1 500). */
-  #invalidForward(ctx: ResponseContext): void {
+  /**
+   * A plan the core cannot carry out (malformed, a forward without a request line or with a branch
+   * in use) is the proxy's own failure: 500 (§21.5.1), unless a branch may still answer.
+   */
+  #invalidPlan(ctx: ResponseContext | undefined): void {
     this.#event(EVENTS.planInvalid);
+    if (ctx === undefined || ctx.server.terminated || ctx.server.finalStatus !== 0 || ctx.clients.some(awaitingFinal)) return;
     this.#generate(ctx, 500);
   }
 
