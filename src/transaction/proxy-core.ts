@@ -537,7 +537,7 @@ export class ProxyCore {
       // §16.7 item 10: "If the forwarded response was a final response, the proxy MUST generate a
       // CANCEL request for all pending client transactions associated with this response context."
       // A branch still in "Calling" gets it on its first provisional response (§9.1).
-      for (const c of [...ctx.clients]) if (c.kind === 'invite-client') this.#cancelBranch(c);
+      for (const c of ctx.clients) if (c.kind === 'invite-client') this.#cancelBranch(c);
     }
     return true;
   }
