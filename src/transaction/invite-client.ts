@@ -11,7 +11,7 @@ import { type SipMessage, SipError, buildAckForNon2xx, parseMessage } from '../s
 import { ClientTransactionBase } from './client-transaction.js';
 import type { TransportError } from './errors.js';
 import { Timer } from './timer-queue.js';
-import { checkTransition } from './transaction.js';
+import { asBuffer, checkTransition } from './transaction.js';
 
 export type InviteClientState = 'Calling' | 'Proceeding' | 'Completed' | 'Accepted' | 'Terminated';
 
@@ -169,7 +169,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
   sentRequest(): SipMessage | undefined {
     if (this.#sent === undefined) {
       try {
-        this.#sent = parseMessage(Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
+        this.#sent = parseMessage(asBuffer(this.bytes));
       } catch (err) {
         if (!(err instanceof SipError)) throw err;
         this.#sent = null;

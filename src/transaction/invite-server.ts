@@ -157,7 +157,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
         // received. In this case, the server transaction MUST transition to the "Terminated"
         // state, and MUST indicate to the TU that a transaction failure has occurred."
         this.user.serverFailed(this, 'timer-h');
-        this.#terminate();
+        if (this.state === 'Completed') this.#terminate();
         return;
       case 'I':
         // "Once timer I fires, the server MUST transition to the "Terminated" state."

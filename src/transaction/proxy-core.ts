@@ -22,7 +22,7 @@ import { TransactionTable, cookieBranch, legacyKey } from './table.js';
 import { Timer, type TimerOwner, type TimerQueue } from './timer-queue.js';
 import {
   type ClientFailure, type ClientTransaction, type ClientTransactionUser, type Durations, type ServerFailure,
-  type ServerTransaction, type ServerTransactionUser, durations, requestMethod,
+  type ServerTransaction, type ServerTransactionUser, asBuffer, durations, requestMethod,
 } from './transaction.js';
 
 export interface ProxyCoreDeps {
@@ -89,10 +89,6 @@ const NO_CONTEXT = Object.freeze({});
 /** A client transaction that may still produce a final response. */
 function awaitingFinal(tx: ClientTransaction): boolean {
   return tx.kind === 'invite-client' ? tx.state === 'Calling' || tx.state === 'Proceeding' : tx.state === 'Trying' || tx.state === 'Proceeding';
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function validPlan(plan: Plan): boolean {
@@ -241,8 +237,8 @@ export class ProxyCore {
     if (tx.kind === 'invite-server') {
       // §17.2.1: "The server transaction MUST generate a 100 (Trying) response unless it knows
       // that the TU will generate a provisional or final response within 200 ms"; the logic may
-      // run in a worker, so it cannot know. §16.2: "The proxy MUST NOT generate 100 (Trying)
-      // responses to non-INVITE requests."
+      // run in a worker, so it cannot know. §16.2: "a stateful proxy SHOULD NOT generate 100
+      // (Trying) responses to non-INVITE requests."
       tx.respond(this.#trying(msg), 100);
     }
     this.#decide(ctx, { kind: 'request', id, bytes: msg.raw, rx });

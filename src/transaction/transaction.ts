@@ -75,12 +75,17 @@ export function checkTransition<S extends string>(kind: TxKind, edges: Readonly<
   if (!edges[from].includes(to)) throw new TransactionError('TX_ILLEGAL_TRANSITION', `${kind} transaction: ${from} -> ${to}`);
 }
 
+/** A view of `bytes` as a Buffer (no copy), for the SIP layer. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 
 /** The method of a request from its request line ('' unless the octets start with a token and a SP). */
 export function requestMethod(bytes: Uint8Array): string {
   const sp = bytes.subarray(0, 32).indexOf(0x20);
   if (sp <= 0) return '';
-  const method = Buffer.from(bytes.buffer, bytes.byteOffset, sp).toString('latin1');
+  const method = asBuffer(bytes).toString('latin1', 0, sp);
   return TOKEN.test(method) ? method : '';
 }
