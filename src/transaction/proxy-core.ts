@@ -203,9 +203,10 @@ export class ProxyCore {
         this.#event(EVENTS.absorbedAck);
         return;
       }
-      // §17: "There is no client transaction for ACK." An ACK for a 2xx matches no transaction
-      // (it is its own, §17) and is routed statelessly (§16.7, §16.11); so is one that RFC 6026
-      // passes up from the "Accepted" state.
+      // For a 2xx, "the ACK is not considered part of the transaction" (§17): "when the ACK
+      // arrives, there will be no matching server transaction, and based on this rule, the ACK is
+      // passed to the UAS core" (§18.2.1). The proxy core routes it without a transaction (id 0),
+      // as it does an ACK that RFC 6026 passes up from the "Accepted" state.
       this.#deps.decide({ kind: 'request', id: 0, bytes: msg.raw, rx });
       return;
     }
@@ -500,8 +501,13 @@ export class ProxyCore {
       this.#event(EVENTS.planDiscarded);
       return;
     }
-    if (plan.target !== undefined) ctx.server.target = plan.target;
-    if (!this.#respond(ctx, plan.bytes, plan.status)) this.#event(EVENTS.planDiscarded);
+    const server = ctx.server;
+    const previous = server.target;
+    if (plan.target !== undefined) server.target = plan.target;
+    if (!this.#respond(ctx, plan.bytes, plan.status)) {
+      server.target = previous;
+      this.#event(EVENTS.planDiscarded);
+    }
   }
 
   // ---- Response contexts ----

@@ -1,6 +1,7 @@
 // The proxy core end to end on a fake clock, with real SIP bytes: a recording transport, the
 // P-CSCF logic played by the test (forward with a Via prepended, relay without it).
 
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Target } from '../../src/engine/plan.js';
@@ -212,6 +213,24 @@ test('over TCP: responses on the connection, no retransmission timers, zero wait
   assert.equal(h.sentTo(UE_ADDR).map((s) => statusOf(s.text)), [200, 100, 486], 'no Timer G');
   h.receive(ackFor(inv, up), tcpUe);
   assert.ok(h.empty(), 'Timer I is zero');
+});
+
+test('the corpus INVITE of an IPv6 UE: 100 Trying to its source port (rport), the corpus 180 relayed as edited', () => {
+  const corpus = (name: string): Buffer => readFileSync(new URL(`../sip/corpus/${name}.sip`, import.meta.url));
+  const h = new Harness();
+  const invite = corpus('invite-mo');
+  h.receive(invite, rxFrom('2001:db8:1::a', 43572, 'udp', 4));
+  assert.equal(h.sent[0]!.target, { transport: 'udp', socketId: 4, remote: { addr: '2001:db8:1::a', port: 43572 } });
+  assert.is(statusOf(h.sent[0]!.text), 100);
+  const req = h.take();
+  assert.ok(Buffer.from(req.bytes).equals(invite));
+  h.core.apply(req.id, { kind: 'forward', bytes: corpus('invite-mo.to-core'), target: CORE_TARGET, branch: 'z9hG4bKpcmo01', context: {} });
+  h.receive(corpus('invite-mo-180'), CORE);
+  const res = h.take();
+  assert.is(res.id, req.id);
+  h.core.apply(res.id, { kind: 'reply', bytes: corpus('invite-mo-180.to-ue'), status: 180 });
+  assert.ok(Buffer.from(h.sent.at(-1)!.bytes).equals(corpus('invite-mo-180.to-ue')));
+  assert.equal(h.sent.at(-1)!.target, h.sent[0]!.target);
 });
 
 test('a stray response is dropped and counted (RFC 6026 §8.10)', () => {
