@@ -23,9 +23,9 @@ export function sentByPort(via: Via): number {
  */
 export function responseTarget(request: SipMessage, rx: RxInfo): Target {
   const via = request.topVia();
-  if (rx.transport === 'tcp') {
-    return { transport: 'tcp', socketId: rx.socketId, remote: { addr: rx.remote.addr, port: sentByPort(via) }, connId: rx.connId };
-  }
-  const port = via.rport !== undefined ? rx.remote.port : sentByPort(via);
-  return { transport: 'udp', socketId: rx.socketId, remote: { addr: rx.remote.addr, port } };
+  const port = rx.transport === 'udp' && via.rport !== undefined ? rx.remote.port : sentByPort(via);
+  const remote = port === rx.remote.port ? rx.remote : { addr: rx.remote.addr, port };
+  return rx.transport === 'tcp'
+    ? { transport: 'tcp', socketId: rx.socketId, remote, connId: rx.connId }
+    : { transport: 'udp', socketId: rx.socketId, remote };
 }

@@ -12,8 +12,6 @@ import type { TimerQueue } from './timer-queue.js';
 
 export type TxKind = 'invite-server' | 'non-invite-server' | 'invite-client' | 'non-invite-client';
 
-/** RFC 3261 §17.1.1.1: "T1 is an estimate of the round-trip time (RTT), and it defaults to 500 ms". */
-export const DEFAULT_T1_MS = 500;
 /** §16.6 item 11: Timer C "MUST be larger than 3 minutes". */
 export const DEFAULT_TIMER_C_MS = 181_000;
 
@@ -82,7 +80,7 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 
-/** The method of a request from its request line ('' unless the octets start with a token and a SP). */
+/** The method of a request from its request line ('' unless the octets start with a token of at most 31 octets and a SP). */
 export function requestMethod(bytes: Uint8Array): string {
   const sp = bytes.subarray(0, 32).indexOf(0x20);
   if (sp <= 0) return '';
