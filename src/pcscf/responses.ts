@@ -1,0 +1,32 @@
+// A response to a request this P-CSCF forwarded (RFC 3261 §16.7): the top Via must be ours
+// (otherwise the response was not for us: dropped, counted), 100 Trying stays here, the registrar's
+// answers to REGISTER update the contact table (register.ts), and the response is relayed with
+// our Via removed, through the server transaction (RFC 3261 §18.2.2 decides where it goes).
+
+import type { Inbound, Plan } from '../engine/plan.js';
+import type { SipMessage } from '../sip/index.js';
+import type { PcscfContext } from './context.js';
+import type { DropReason } from './metrics.js';
+import { registerAnswer } from './register.js';
+
+export function drop(reason: DropReason, ctx: PcscfContext): Plan {
+  ctx.metrics.droppedMessage(reason);
+  return { kind: 'drop', reason };
+}
+
+export function relayResponse(msg: SipMessage, inbound: Extract<Inbound, { kind: 'response' }>, ctx: PcscfContext): Plan {
+  // RFC 3261 §16.7 item 3: "The proxy removes the topmost Via header field value from the
+  // response"; a response whose top Via another element wrote is not ours to forward (§18.1.2).
+  if (!ctx.us.isOurVia(msg.topVia())) return drop('stray_via', ctx);
+  // RFC 3261 §16.7 item 5: provisional responses other than 100 (Trying) are forwarded at once;
+  // the 100 itself is hop-by-hop (§21.1.1: "never forwarded upstream by a stateful proxy").
+  if (msg.status === 100) return drop('trying', ctx);
+  if (inbound.context.flow === 'register') {
+    const own = registerAnswer(msg, inbound, ctx);
+    if (own !== undefined) return own;
+  }
+  const ed = msg.edit();
+  ed.removeTopVia();
+  ctx.metrics.relayedResponse(msg.status);
+  return { kind: 'reply', bytes: ed.serialize(), status: msg.status };
+}
