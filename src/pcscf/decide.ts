@@ -71,7 +71,7 @@ function onRequest(inbound: InboundRequestMessage, ctx: PcscfContext): Plan {
   }
   if (!isRejection(outcome)) return outcome;
   // RFC 3261 §17.1.1.3: an ACK is never answered.
-  return isAck ? drop('unroutable_ack', ctx) : answer(msg, outcome, ctx);
+  return isAck ? drop('unroutable_ack', ctx) : answer(msg, outcome, ctx, req.side === 'ue' ? req.rx : undefined);
 }
 
 function onResponse(inbound: InboundResponseMessage, ctx: PcscfContext): Plan {

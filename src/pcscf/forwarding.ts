@@ -6,7 +6,7 @@ import type { MessageEditor, SipMessage } from '../sip/index.js';
 import type { Side } from './classify.js';
 import type { PcscfContext } from './context.js';
 import type { Direction } from './metrics.js';
-import { hostKey } from './our-uris.js';
+import { markReceived } from './received.js';
 import { reject } from './rejection.js';
 import type { Rejection } from './rejection.js';
 import { SEC_AGREE } from './sec-agree.js';
@@ -31,17 +31,6 @@ export function validateRequest(msg: SipMessage, ctx: PcscfContext): Rejection |
   const unsupported = msg.optionTags('proxy-require').filter((t) => !(ctx.ipsec && t.toLowerCase() === SEC_AGREE));
   if (unsupported.length > 0) return reject(420, 'unsupported_extension', undefined, [['Unsupported', unsupported.join(', ')]]);
   return undefined;
-}
-
-/**
- * RFC 3261 §18.2.1: received is added when the sent-by host is not the source address; RFC 3581
- * §4: an rport without value gets the source port, and received is then added in any case.
- */
-export function markReceived(msg: SipMessage, ed: MessageEditor, rx: RxInfo): void {
-  const via = msg.topVia();
-  const received = `received=${rx.remote.addr}`;
-  if (via.rport === null) ed.addViaParams(`;rport=${rx.remote.port};${received}`);
-  else if (hostKey(via.host) !== hostKey(rx.remote.addr)) ed.addViaParams(`;${received}`);
 }
 
 /**

@@ -80,6 +80,6 @@ export function originating(req: InboundRequest, ctx: PcscfContext): Outcome {
   const target = targetOf(hop, ctx);
   if (isRejection(target)) return target;
   removeSecurityHeaders(msg, ed);
-  if (initial && createsDialog(msg.method)) recordRoute(ed, ctx.us, 'mo', ctx.sockets.byId(req.rx.socketId), ctx.sockets.byId(target.socketId)!);
+  if (initial && createsDialog(msg.method)) recordRoute(msg, ed, ctx.us, 'mo', ctx.sockets.byId(req.rx.socketId), ctx.sockets.byId(target.socketId)!);
   return forward(req, ed, target, 'originating', { flow: 'originating' }, ctx);
 }

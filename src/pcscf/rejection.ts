@@ -1,11 +1,12 @@
 // A request the P-CSCF answers itself instead of forwarding it. Every step returns one as a value;
 // decide() turns it into a reply Plan in one place (counted there by method and reason).
 
-import { buildResponse } from '../sip/index.js';
+import type { Plan, RxInfo } from '../engine/plan.js';
+import { buildResponse, parseMessage } from '../sip/index.js';
 import type { SipMessage } from '../sip/index.js';
-import type { Plan } from '../engine/plan.js';
 import type { PcscfContext } from './context.js';
 import type { RejectReason } from './metrics.js';
+import { markReceived } from './received.js';
 
 export interface Rejection {
   readonly kind: 'reject';
@@ -52,9 +53,20 @@ export function isRejection(o: Outcome | object): o is Rejection {
   return (o as { kind?: string }).kind === 'reject';
 }
 
-/** The reply that carries a rejection of `request` (RFC 3261 §8.2.6, §16.7), counted by method and reason. */
-export function answer(request: SipMessage, r: Rejection, ctx: PcscfContext): Plan {
+/**
+ * The reply that carries a rejection of `request` (RFC 3261 §8.2.6), counted by method and reason.
+ * For a UE's request (`fromUe`: where it came from) the top Via gets the received / rport the
+ * P-CSCF added on receipt, as in the responses it relays.
+ */
+export function answer(request: SipMessage, r: Rejection, ctx: PcscfContext, fromUe?: RxInfo): Plan {
   ctx.metrics.rejected(request.method, r.why);
   const opts = r.headers === undefined ? { toTag: ctx.newTag() } : { toTag: ctx.newTag(), headers: r.headers };
-  return { kind: 'reply', bytes: buildResponse(request, r.status, r.phrase, opts), status: r.status };
+  let bytes = buildResponse(request, r.status, r.phrase, opts);
+  if (fromUe !== undefined) {
+    const response = parseMessage(bytes);
+    const ed = response.edit();
+    markReceived(response, ed, fromUe);
+    bytes = ed.serialize();
+  }
+  return { kind: 'reply', bytes, status: r.status };
 }

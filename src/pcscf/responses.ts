@@ -21,12 +21,12 @@ export function relayResponse(msg: SipMessage, inbound: Extract<Inbound, { kind:
   // RFC 3261 §16.7 item 5: provisional responses other than 100 (Trying) are forwarded at once;
   // the 100 itself is hop-by-hop (§21.1.1: "never forwarded upstream by a stateful proxy").
   if (msg.status === 100) return drop('trying', ctx);
-  if (inbound.context.flow === 'register') {
-    const own = registerAnswer(msg, inbound, ctx);
-    if (own !== undefined) return own;
-  }
   const ed = msg.edit();
   ed.removeTopVia();
+  if (inbound.context.flow === 'register') {
+    const own = registerAnswer(msg, ed, inbound, ctx);
+    if (own !== undefined) return own;
+  }
   ctx.metrics.relayedResponse(msg.status);
   return { kind: 'reply', bytes: ed.serialize(), status: msg.status };
 }

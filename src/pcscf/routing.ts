@@ -77,14 +77,17 @@ export function replaceRoutes(msg: SipMessage, ed: MessageEditor, set: RouteSet,
 }
 
 /**
- * Adds the P-CSCF's Record-Route (RFC 3261 §16.6 item 4). When the request leaves from another
- * socket than it arrived on (another transport or port), two values are written (RFC 5658 double
- * record-routing): the top one reachable from the next hop, the second from the previous hop.
+ * Adds the P-CSCF's Record-Route (RFC 3261 §16.6 item 4) above the existing ones (after the Vias
+ * when there are none). When the request leaves from another socket than it arrived on (another
+ * transport or port), two values are written (RFC 5658 double record-routing): the top one
+ * reachable from the next hop, the second from the previous hop.
  */
-export function recordRoute(ed: MessageEditor, us: OurUris, user: 'mo' | 'mt', inbound: LocalSocket | undefined, outbound: LocalSocket): void {
+export function recordRoute(msg: SipMessage, ed: MessageEditor, us: OurUris, user: 'mo' | 'mt', inbound: LocalSocket | undefined, outbound: LocalSocket): void {
   const out = us.routeValue(user, outbound);
   const back = inbound === undefined ? out : us.routeValue(user, inbound);
-  ed.addHeader('Record-Route', back === out ? out : `${out}, ${back}`, { top: true });
+  const first = msg.first('record-route');
+  const vias = msg.fields('via');
+  ed.addHeader('Record-Route', back === out ? out : `${out}, ${back}`, first !== undefined ? { before: first } : { after: vias[vias.length - 1]! });
 }
 
 /** The hop a SIP URI names (RFC 3263 without DNS: IP literal, port, transport parameter). */

@@ -67,6 +67,6 @@ export function terminating(req: InboundRequest, ctx: PcscfContext): Outcome {
   }
   if (isRejection(target)) return target;
   if (initial || routes.uris.length === 0) removeAlias(msg, ed, routes);
-  if (initial && createsDialog(msg.method)) recordRoute(ed, ctx.us, 'mt', ctx.sockets.byId(req.rx.socketId), ctx.sockets.byId(target.socketId)!);
+  if (initial && createsDialog(msg.method)) recordRoute(msg, ed, ctx.us, 'mt', ctx.sockets.byId(req.rx.socketId), ctx.sockets.byId(target.socketId)!);
   return forward(req, ed, target, 'terminating', { flow: 'terminating' }, ctx);
 }
