@@ -37,15 +37,6 @@ function markUnprotected(msg: SipMessage, ed: MessageEditor): void {
   }
 }
 
-/**
- * The S-CSCF gives the P-CSCF the IMS AKA keys in its challenge (TS 33.203 §7.1, ck and ik
- * auth-params); they never go further towards the UE (DESIGN.md invariant 2), IPsec or not.
- */
-function removeAkaKeys(response: SipMessage, ed: MessageEditor): void {
-  for (const f of response.fields('www-authenticate')) ed.removeAuthParams(f, ['ck', 'ik']);
-  for (const f of response.fields('proxy-authenticate')) ed.removeAuthParams(f, ['ck', 'ik']);
-}
-
 export function register(req: InboundRequest, ctx: PcscfContext): Outcome {
   const { msg, rx } = req;
   if (req.side === 'core') return reject(403, 'from_core', 'REGISTER from the core');
@@ -71,13 +62,11 @@ export function register(req: InboundRequest, ctx: PcscfContext): Outcome {
 
 /**
  * The registrar's final answer to a REGISTER this P-CSCF forwarded: the contact table follows it.
- * Returns a Plan when the P-CSCF answers the UE itself instead of relaying, undefined to relay
- * what `ed` makes of the response.
+ * Returns a Plan when the P-CSCF answers the UE itself instead of relaying, undefined to relay.
  */
-export function registerAnswer(response: SipMessage, ed: MessageEditor, inbound: Extract<Inbound, { kind: 'response' }>, ctx: PcscfContext): Plan | undefined {
+export function registerAnswer(response: SipMessage, inbound: Extract<Inbound, { kind: 'response' }>, ctx: PcscfContext): Plan | undefined {
   const status = response.status;
   if (status < 200) return undefined;
-  if (status === 401 || status === 407) removeAkaKeys(response, ed);
   const request = ctx.parse(inbound.request.bytes, inbound.request.rx.transport);
   const info = readRegister(request);
   if (isRejection(info)) return undefined;

@@ -87,6 +87,16 @@ export function removeSecurityHeaders(msg: SipMessage, ed: MessageEditor): void 
 }
 
 /**
+ * The S-CSCF gives the P-CSCF the IMS AKA keys in its challenge (TS 33.203 §7.1: ck and ik
+ * auth-params); they never go further towards the UE (DESIGN.md invariant 2), whatever the flow
+ * and whether IPsec is on or not.
+ */
+export function removeAkaKeys(response: SipMessage, ed: MessageEditor): void {
+  for (const f of response.fields('www-authenticate')) ed.removeAuthParams(f, ['ck', 'ik']);
+  for (const f of response.fields('proxy-authenticate')) ed.removeAuthParams(f, ['ck', 'ik']);
+}
+
+/**
  * Where ipsec_create runs (kamailio-behaviour.md §5): on the registrar's 401 / 407 to a REGISTER
  * that carried an acceptable Security-Client. SAs cannot be created in this release, so the UE gets
  * security.create_failure_status rather than a challenge it could not answer over SAs.
