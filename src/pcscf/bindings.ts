@@ -9,6 +9,7 @@
 // removes what the REGISTER left pending.
 
 import type { RxInfo, Transport } from '../engine/plan.js';
+import { BindingPeek } from '../shared/contact-table.js';
 import { SharedStateError } from '../shared/errors.js';
 import type { Binding, BindingId } from '../shared/binding.js';
 import { SipError, isSipUri, parseNameAddr, parseUri, uriParam } from '../sip/index.js';
@@ -187,6 +188,25 @@ export function applyRegistrarAnswer(info: RegisterInfo, msg: SipMessage, rx: Rx
     ctx.log({ level: 'warn', msg: 'registration accepted by the registrar could not be stored', fields: { aor: info.aor, error: e.message } });
     return undefined;
   }
+}
+
+/**
+ * Removes every binding whose time is up: pending ones the registrar never answered, registered
+ * ones not renewed (RFC 3261 §10.2.1: a binding the UA does not refresh expires). A pass over the
+ * whole table (ContactTable.forEachExpired), for a periodic timer in the main thread; returns how
+ * many were removed. Each binding is read again just before its removal, so one renewed by a
+ * worker since the pass saw it is kept (the table has no conditional delete: a renewal landing
+ * between that read and the delete is lost, a window of a few instructions on a binding already
+ * past its expiry).
+ */
+export function removeExpired(ctx: PcscfContext): number {
+  const now = ctx.now();
+  const peek = new BindingPeek();
+  let removed = 0;
+  ctx.contacts.forEachExpired(now, (id) => {
+    if (ctx.contacts.peek(id, peek) && peek.expiresAt <= now && ctx.contacts.delete(id)) removed++;
+  });
+  return removed;
 }
 
 /** P-Associated-URI values (RFC 3455 §4.1: name-addr *(SEMI ai-param)), as bare URIs. */

@@ -51,7 +51,10 @@ function uniqueTokens(prefix: string): () => string {
   return () => base + (++n).toString(36);
 }
 
-const SOCKET_KINDS: readonly (readonly [Transport, IpFamily])[] = [['udp', 4], ['udp', 6], ['tcp', 4], ['tcp', 6]];
+/** Index of a (transport, family) pair in the socket cache. */
+function kindIndex(transport: Transport, family: IpFamily): number {
+  return (transport === 'tcp' ? 2 : 0) + (family === 6 ? 1 : 0);
+}
 
 export class PcscfContext {
   readonly config: Config;
@@ -73,8 +76,8 @@ export class PcscfContext {
   /** The ipsec-3gpp mechanisms the P-CSCF accepts, as a Security-Server value (RFC 3329 §2.3.1). */
   readonly securityServer: string;
   private readonly limits: SipLimits;
-  /** The first unprotected socket per transport and family: where traffic to the core and to UEs leaves from. */
-  private readonly unprotected = new Map<string, LocalSocket>();
+  /** The first unprotected socket per transport and family (kindIndex): where traffic to the core and to UEs leaves from. */
+  private readonly unprotected: (LocalSocket | undefined)[] = [];
 
   constructor(o: PcscfContextOptions) {
     this.config = o.config;
@@ -94,9 +97,8 @@ export class PcscfContext {
     this.securityServer = serverMechanisms(this.selection);
     const l = o.config.sip.limits;
     this.limits = { maxDatagramBytes: l.max_udp_bytes, maxStreamMessageBytes: l.max_tcp_message_bytes, maxHeaders: l.max_headers, maxLineBytes: l.max_line_bytes };
-    for (const [transport, family] of SOCKET_KINDS) {
-      const s = o.sockets.unprotected(transport, family);
-      if (s !== undefined) this.unprotected.set(transport + family, s);
+    for (const transport of ['udp', 'tcp'] as const) {
+      for (const family of [4, 6] as const) this.unprotected[kindIndex(transport, family)] = o.sockets.unprotected(transport, family);
     }
 
     const hop = parseNextHop(o.config.sip.next_hop);
@@ -111,7 +113,7 @@ export class PcscfContext {
 
   /** The unprotected socket that sends over `transport` to an address of `family`. */
   socketFor(transport: Transport, family: IpFamily): LocalSocket | undefined {
-    return this.unprotected.get(transport + family);
+    return this.unprotected[kindIndex(transport, family)];
   }
 
   /** Parses a message handed over by the main thread (it arrives as a copy: bytes cross threads). Throws SipError. */

@@ -7,4 +7,4 @@ export { PcscfError } from './errors.js';
 export type { PcscfErrorCode } from './errors.js';
 export { PCSCF_METRICS } from './metrics.js';
 export type { DropReason, RejectReason } from './metrics.js';
-export { PENDING_SECONDS } from './bindings.js';
+export { PENDING_SECONDS, removeExpired } from './bindings.js';

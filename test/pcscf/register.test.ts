@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { decide } from '../../src/pcscf/index.js';
+import { decide, removeExpired } from '../../src/pcscf/index.js';
 import {
   AOR, CHALLENGE, CORE, INITIAL_REGISTER, T0, UE, authRegister, bindingOf, count, expectForward, expectReply, harness,
   registerAlice, registered, request, response, sip,
@@ -403,6 +403,21 @@ test('a full contact table refuses the REGISTER with 503 and keeps nothing', () 
   }
   assert.match(expectReply(decide(request(INITIAL_REGISTER, UE), h.ctx), 503), /^SIP\/2.0 503 Service Unavailable \(Registration capacity exhausted\)\r\n/);
   assert.is(count(h, 'pcscf_registrations_rejected_total', { reason: 'capacity' }), 1);
+});
+
+test('removeExpired: a pending binding after 30 s, a registered one at its expiry, not before', () => {
+  const h = harness();
+  registerAlice(h, 3600);
+  decide(request(INITIAL_REGISTER.replace(/10\.45\.0\.7/g, '10.45.0.8').replace(/alice/g, 'bob'), { addr: '10.45.0.8', port: 5060 }), h.ctx);
+  assert.is(h.contacts.size, 2);
+  h.advance(30);
+  assert.is(removeExpired(h.ctx), 1, 'the pending binding of bob');
+  assert.equal(h.contacts.findByAor('sip:bob@ims.example.net'), []);
+  h.advance(3600 - 30 - 1);
+  assert.is(removeExpired(h.ctx), 0);
+  h.advance(1);
+  assert.is(removeExpired(h.ctx), 1);
+  assert.is(h.contacts.size, 0);
 });
 
 test.run();
