@@ -91,10 +91,14 @@ function origin(msg: SipMessage, rx: RxInfo, c: RequestedContact): Pick<Binding,
   };
 }
 
+/** The contact table is full (of bindings or of their strings), rather than refusing this binding. */
+function isCapacityError(e: SharedStateError): boolean {
+  return e.code === 'CONTACT_TABLE_FULL' || e.code === 'ARENA_FULL';
+}
+
 /** A contact-table failure as the answer to the REGISTER that caused it. */
 function tableRejection(e: SharedStateError): Rejection {
-  if (e.code === 'CONTACT_TABLE_FULL' || e.code === 'ARENA_FULL') return reject(503, 'capacity', 'Registration capacity exhausted');
-  return reject(400, 'malformed', 'Registration data too long');
+  return isCapacityError(e) ? reject(503, 'capacity', 'Registration capacity exhausted') : reject(400, 'malformed', 'Registration data too long');
 }
 
 /**
@@ -183,8 +187,7 @@ export function applyRegistrarAnswer(info: RegisterInfo, msg: SipMessage, rx: Rx
     return !kept ? 'de' : renewed ? 're' : 'initial';
   } catch (e) {
     if (!(e instanceof SharedStateError) && !(e instanceof SipError)) throw e;
-    const capacity = e instanceof SharedStateError && (e.code === 'CONTACT_TABLE_FULL' || e.code === 'ARENA_FULL');
-    ctx.metrics.bindingError(capacity ? 'capacity' : 'invalid');
+    ctx.metrics.bindingError(e instanceof SharedStateError && isCapacityError(e) ? 'capacity' : 'invalid');
     ctx.log({ level: 'warn', msg: 'registration accepted by the registrar could not be stored', fields: { aor: info.aor, error: e.message } });
     return undefined;
   }

@@ -1,8 +1,8 @@
 // What the P-CSCF logic decides with: the configuration, the local sockets, the shared contact
 // table and counters, a clock and the generators of branches and tags, and a sink for log events.
-// Built once per worker (or once for the inline mode); everything derived from
-// the configuration (our URIs, the trusted-peer matcher, the next hop, metric cells, socket
-// lookups) is computed here, not per message.
+// Built once per worker (or once for the inline mode); everything derived from the configuration
+// (our URIs, the trusted-peer matcher, the next hop, metric cells, socket lookups) is computed
+// here, not per message.
 
 import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';

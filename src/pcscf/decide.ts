@@ -33,9 +33,9 @@ function route(req: InboundRequest, ctx: PcscfContext): Outcome {
 }
 
 /**
- * Errors the SIP layer raises from a lazy accessor are malformed input (a header
- * only parsed when a flow needed it): the request gets their status. A SipError the layer raises
- * for misuse of its editor or builders (SIP_BAD_ARGUMENT, SIP_EDIT_CONFLICT) is a bug here.
+ * Errors the SIP layer raises from a lazy accessor are malformed input (a header only parsed when
+ * a flow needed it): the request gets their status. A SipError the layer raises for misuse of its
+ * editor or builders (SIP_BAD_ARGUMENT, SIP_EDIT_CONFLICT) is a bug here.
  */
 function inputError(err: unknown): SipError | undefined {
   return err instanceof SipError && err.code !== 'SIP_BAD_ARGUMENT' && err.code !== 'SIP_EDIT_CONFLICT' ? err : undefined;
@@ -55,8 +55,8 @@ function onRequest(inbound: InboundRequestMessage, ctx: PcscfContext): Plan {
     return { kind: 'reply', bytes, status: bad.status };
   }
   const isAck = msg.method === 'ACK';
-  // An ACK for a 2xx is its own transaction, forwarded without state (RFC 3261 §17.1.1.3); any
-  // other request needs the server transaction the main thread opened. A CANCEL is the main
+  // The ACK for a 2xx "is not considered part of the transaction" (RFC 3261 §17): it is
+  // forwarded without one; any other request needs the server transaction the main thread opened. A CANCEL is the main
   // thread's (RFC 3261 §16.10): one that matched no transaction cancels nothing this proxy
   // forwarded, since the P-CSCF forwards every request statefully.
   if (!isAck && (inbound.id === 0 || msg.method === 'CANCEL')) return drop('no_transaction', ctx);
@@ -70,7 +70,7 @@ function onRequest(inbound: InboundRequestMessage, ctx: PcscfContext): Plan {
     outcome = reject(bad.status, 'malformed', bad.reason);
   }
   if (!isRejection(outcome)) return outcome;
-  // RFC 3261 §17.1.1.3: an ACK is never answered.
+  // An ACK has no response: one that cannot be routed is dropped.
   return isAck ? drop('unroutable_ack', ctx) : answer(msg, outcome, ctx, req.side === 'ue' ? req.rx : undefined);
 }
 

@@ -49,8 +49,8 @@ export function reject(status: number, why: RejectReason, detail?: string, heade
   return r;
 }
 
-export function isRejection(o: Outcome | object): o is Rejection {
-  return (o as { kind?: string }).kind === 'reject';
+export function isRejection<T extends object>(o: T | Rejection): o is Rejection {
+  return (o as { kind?: unknown }).kind === 'reject';
 }
 
 /**

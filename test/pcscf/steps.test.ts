@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 
 import { TrustedPeers, ipv4ToNumber, ipv6ToGroups } from '../../src/pcscf/classify.js';
 import { parseAlias } from '../../src/pcscf/bindings.js';
-import { PCSCF_METRICS } from '../../src/pcscf/index.js';
+import { PCSCF_METRICS, PcscfError } from '../../src/pcscf/index.js';
 import { SharedCounters } from '../../src/shared/counters.js';
 import { parseUri, parseVia } from '../../src/sip/index.js';
 import type { SipUri } from '../../src/sip/index.js';
@@ -115,7 +115,23 @@ test('our URIs: Via, Path, Record-Route values and "is this us?"', () => {
   assert.not.ok(us.isOurVia(via('SIP/2.0/UDP 10.45.0.7:5060;branch=z9hG4bKx')));
 });
 
-test('the metric declarations are accepted by SharedCounters and name every reason the code counts', () => {
+test('a next hop no unprotected socket can reach is refused when the context is built', () => {
+  const envs: Record<string, string>[] = [
+    { PCSCF_SIP__NEXT_HOP: 'sip:10.0.0.20:5060;transport=tcp', PCSCF_SIP__LISTEN: '[{transport: udp, address: 10.0.0.1, port: 5060}]' },
+    { PCSCF_SIP__NEXT_HOP: 'sip:[2001:db8::20]:5060' },
+  ];
+  for (const env of envs) {
+    try {
+      harness(env);
+      assert.unreachable(JSON.stringify(env));
+    } catch (e) {
+      assert.instance(e, PcscfError);
+      assert.is((e as PcscfError).code, 'PCSCF_NO_CORE_SOCKET');
+    }
+  }
+});
+
+test('the metric declarations are accepted by SharedCounters, every counter at 0', () => {
   const counters = SharedCounters.create(PCSCF_METRICS);
   const names = counters.collect().map((f) => f.name);
   assert.equal(names, ['pcscf_registrations_total', 'pcscf_registrations_rejected_total', 'pcscf_requests_rejected_total', 'pcscf_requests_routed_total',
