@@ -19,7 +19,7 @@ import type { RegistrationOutcome } from './metrics.js';
 import { defaultPort, hostKey } from './our-uris.js';
 import { reject } from './rejection.js';
 import type { Rejection } from './rejection.js';
-import { aorOf, sameUri } from './uri-match.js';
+import { aorOf, sameUri, uriOfNameAddr } from './uri-match.js';
 
 /** Life of a binding recorded from a REGISTER until the registrar answers (Kamailio: 30 s). */
 export const PENDING_SECONDS = 30;
@@ -62,16 +62,11 @@ export function readRegister(msg: SipMessage): RegisterInfo | Rejection {
   return { aor, contacts: requested };
 }
 
-/** The URI of a stored binding's Contact. */
-function storedContactUri(b: Binding): Uri {
-  return parseUri(parseNameAddr(b.contactUri, 0, b.contactUri.length, 'Contact').uri);
-}
-
 /** The binding of `aor` whose Contact is `uri` (RFC 3261 §19.1.4 comparison). */
 export function findBinding(ctx: PcscfContext, aor: string, uri: SipUri): { id: BindingId; binding: Binding } | undefined {
   for (const id of ctx.contacts.findByAor(aor)) {
     const binding = ctx.contacts.get(id);
-    if (binding !== undefined && sameUri(storedContactUri(binding), uri)) return { id, binding };
+    if (binding !== undefined && sameUri(uriOfNameAddr(binding.contactUri, 'Contact'), uri)) return { id, binding };
   }
   return undefined;
 }

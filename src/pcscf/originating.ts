@@ -4,8 +4,8 @@
 //   in-dialog request: loose routing -> security headers off -> target -> forward.
 
 import type { Binding } from '../shared/binding.js';
-import { parseNameAddr, parseUri } from '../sip/index.js';
-import type { MessageEditor, SipMessage, Uri } from '../sip/index.js';
+import { parseUri } from '../sip/index.js';
+import type { MessageEditor, SipMessage } from '../sip/index.js';
 import { callerBinding } from './bindings.js';
 import type { PcscfContext } from './context.js';
 import { forward, validateRequest } from './forwarding.js';
@@ -15,11 +15,7 @@ import type { Outcome, Rejection } from './rejection.js';
 import { createsDialog, hopOfRoute, looseHop, recordRoute, removeOurRoutes, replaceRoutes, targetOf } from './routing.js';
 import type { Hop, RouteSet } from './routing.js';
 import { removeSecurityHeaders } from './sec-agree.js';
-import { sameUri } from './uri-match.js';
-
-function uriOfNameAddr(value: string, header: string): Uri {
-  return parseUri(parseNameAddr(value, 0, value.length, header).uri);
-}
+import { sameUri, uriOfNameAddr } from './uri-match.js';
 
 /**
  * TS 24.229 §5.2.6.3.2: the P-CSCF verifies the route set the UE preloaded (after its own entry)

@@ -1,7 +1,7 @@
 // URI equality (RFC 3261 §19.1.4) for finding a UE's Contact in the registrar's answer and an
 // identity among the P-Associated-URIs, and the address-of-record key of the contact table.
 
-import { type Param, type Uri, isSipUri, isTelUri, unescapeUri } from '../sip/index.js';
+import { type Param, type Uri, isSipUri, isTelUri, parseNameAddr, parseUri, unescapeUri } from '../sip/index.js';
 import { hostKey } from './our-uris.js';
 
 /** Parameters that make two SIP URIs differ when only one of them has it (RFC 3261 §19.1.4). */
@@ -71,4 +71,9 @@ export function aorOf(uri: Uri): string {
   }
   if (isTelUri(uri)) return `tel:${uri.number}`;
   return uri.raw;
+}
+
+/** The URI of a name-addr or addr-spec value as stored or written (a Contact, a Service-Route entry, an identity). Throws SipError. */
+export function uriOfNameAddr(value: string, header: string): Uri {
+  return parseUri(parseNameAddr(value, 0, value.length, header).uri);
 }

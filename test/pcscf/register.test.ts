@@ -395,11 +395,11 @@ test('REGISTER from the core: 403; Max-Forwards 0: 483', () => {
 test('a full contact table refuses the REGISTER with 503 and keeps nothing', () => {
   const h = harness();
   for (let i = 0; i < h.contacts.capacity; i++) {
-    h.contacts.insert({ ...{
+    h.contacts.insert({
       state: 'registered', aor: `sip:u${i}@ims.example.net`, contactUri: `<sip:u${i}@10.46.0.1:5060>`, contactHost: '10.46.0.1', contactPort: 5060,
       receivedAddr: '10.46.0.1', receivedPort: 5060, transport: 'udp', viaHost: '10.46.0.1', viaPort: 5060, expiresAt: T0 + 100, path: '',
       serviceRoute: [], associatedUris: [], createdAt: T0, updatedAt: T0,
-    } });
+    });
   }
   assert.match(expectReply(decide(request(INITIAL_REGISTER, UE), h.ctx), 503), /^SIP\/2.0 503 Service Unavailable \(Registration capacity exhausted\)\r\n/);
   assert.is(count(h, 'pcscf_registrations_rejected_total', { reason: 'capacity' }), 1);
