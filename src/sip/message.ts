@@ -1,0 +1,395 @@
+// A parsed SIP message: the raw bytes, an index of its header fields (offsets into the bytes), the
+// values parseMessage validated, and typed accessors that parse the rest on first use and cache it.
+
+import { type AuthHeader, parseAuth } from './auth.js';
+import { TOKEN, equalsLower, isAll, unfold } from './chars.js';
+import { type Contact, parseContact } from './contact.js';
+import { MessageEditor } from './edit.js';
+import { SipError, badArgument, badHeader } from './errors.js';
+import { HEADER_ID, canonicalHash, canonicalHeaderName, canonicalNameOf, headerIdOf } from './header-names.js';
+import { splitList } from './list.js';
+import { type NameAddr, parseNameAddr } from './name-addr.js';
+import { parseDeltaSeconds } from './scalar.js';
+import type { Uri } from './uri.js';
+import type { Via } from './via.js';
+
+export interface HeaderField {
+  /** The name as spelled in the message ("v", "VIA", "Via"...). */
+  name: string;
+  /** Lower-case long form ("via"). */
+  canonical: string;
+  /** The value, each fold replaced by one SP, trimmed. */
+  value: string;
+  /** [start, end) of the whole field, continuation lines and the final CRLF included. */
+  start: number;
+  end: number;
+  /** [valueStart, valueEnd) of the value as written (trimmed; may span folds). */
+  valueStart: number;
+  valueEnd: number;
+  /** Position among all header fields of the message. */
+  index: number;
+}
+
+export interface HeaderValue {
+  field: HeaderField;
+  /** Position of this value within its field. */
+  index: number;
+  /** The value, folds made one SP, trimmed. */
+  text: string;
+  /** [start, end) of the value as written in the message. */
+  start: number;
+  end: number;
+}
+
+// Layout of the header index: one row of F_STRIDE numbers per field.
+export const F_START = 0;
+export const F_NAME_END = 1;
+export const F_VALUE_START = 2;
+export const F_VALUE_END = 3;
+export const F_END = 4;
+export const F_ID = 5;
+export const F_HASH = 6;
+export const F_STRIDE = 7;
+
+/** What parseMessage found and validated. */
+export interface MessageParts {
+  raw: Buffer;
+  head: string;
+  index: Int32Array;
+  fieldCount: number;
+  isRequest: boolean;
+  method: string;
+  requestUri: string;
+  requestUriParsed: Uri | undefined;
+  status: number;
+  reasonPhrase: string;
+  body: Buffer;
+  vias: readonly Via[];
+  from: NameAddr;
+  to: NameAddr;
+  callId: string;
+  cseq: { seq: number; method: string };
+  maxForwards: number | undefined;
+  contentLength: number;
+  contentLengthField: number;
+}
+
+interface NameKey {
+  canonical: string;
+  id: number;
+  hash: number;
+}
+
+const NAME_KEYS = new Map<string, NameKey>();
+const NAME_KEYS_MAX = 1024;
+
+function nameKey(name: string): NameKey {
+  let key = NAME_KEYS.get(name);
+  if (key === undefined) {
+    const canonical = canonicalHeaderName(name);
+    key = { canonical, id: headerIdOf(canonical), hash: canonicalHash(canonical) };
+    if (NAME_KEYS.size < NAME_KEYS_MAX) NAME_KEYS.set(name, key);
+  }
+  return key;
+}
+
+export type OptionTagHeader = 'require' | 'proxy-require' | 'supported' | 'unsupported';
+type AuthHeaderName = 'www-authenticate' | 'proxy-authenticate' | 'authorization' | 'proxy-authorization';
+
+const DISPLAY_NAMES: Readonly<Record<OptionTagHeader | AuthHeaderName, string>> = {
+  require: 'Require', 'proxy-require': 'Proxy-Require', supported: 'Supported', unsupported: 'Unsupported',
+  'www-authenticate': 'WWW-Authenticate', 'proxy-authenticate': 'Proxy-Authenticate',
+  authorization: 'Authorization', 'proxy-authorization': 'Proxy-Authorization',
+};
+
+export class SipMessage {
+  /** The message octets: start line, header section, and exactly the body. */
+  readonly raw: Buffer;
+  /** Start line and header section (through the empty line) decoded as latin1: an index here is an offset in raw. */
+  readonly head: string;
+  readonly isRequest: boolean;
+  /** The request method; for a response, the CSeq method. */
+  readonly method: string;
+  /** Requests only ('' for a response). */
+  readonly requestUri: string;
+  /** Responses only (0 for a request). */
+  readonly status: number;
+  readonly reasonPhrase: string;
+  /** A view into raw: exactly Content-Length octets (the rest of the datagram when Content-Length is absent). */
+  readonly body: Buffer;
+  readonly fieldCount: number;
+
+  private readonly index: Int32Array;
+  private readonly fieldObjects: (HeaderField | undefined)[];
+  private readonly ruri: Uri | undefined;
+  private readonly viaList: readonly Via[];
+  private readonly fromValue: NameAddr;
+  private readonly toValue: NameAddr;
+  private readonly callIdValue: string;
+  private readonly cseqValue: { seq: number; method: string };
+  private readonly maxForwardsValue: number | undefined;
+  private readonly contentLengthValue: number;
+  /** Index of the Content-Length field, -1 when absent. */
+  readonly contentLengthField: number;
+  private contactList: readonly Contact[] | '*' | undefined;
+  private routeLists: Map<number, readonly NameAddr[]> | undefined;
+
+  /** Built by parseMessage; use that. */
+  constructor(parts: MessageParts) {
+    this.raw = parts.raw;
+    this.head = parts.head;
+    this.isRequest = parts.isRequest;
+    this.method = parts.method;
+    this.requestUri = parts.requestUri;
+    this.status = parts.status;
+    this.reasonPhrase = parts.reasonPhrase;
+    this.body = parts.body;
+    this.fieldCount = parts.fieldCount;
+    this.index = parts.index;
+    this.fieldObjects = new Array<HeaderField | undefined>(parts.fieldCount);
+    this.ruri = parts.requestUriParsed;
+    this.viaList = parts.vias;
+    this.fromValue = parts.from;
+    this.toValue = parts.to;
+    this.callIdValue = parts.callId;
+    this.cseqValue = parts.cseq;
+    this.maxForwardsValue = parts.maxForwards;
+    this.contentLengthValue = parts.contentLength;
+    this.contentLengthField = parts.contentLengthField;
+    this.contactList = undefined;
+    this.routeLists = undefined;
+  }
+
+  /** Offset of the body in raw (just past the empty line). */
+  get bodyStart(): number {
+    return this.head.length;
+  }
+
+  /** The header field at position i (0 <= i < fieldCount). */
+  fieldAt(i: number): HeaderField {
+    const cached = this.fieldObjects[i];
+    if (cached !== undefined) return cached;
+    if (!(i >= 0 && i < this.fieldCount)) throw badArgument(`No header field at index ${i}`);
+    const x = this.index;
+    const row = i * F_STRIDE;
+    const start = x[row + F_START]!;
+    const nameEnd = x[row + F_NAME_END]!;
+    const valueStart = x[row + F_VALUE_START]!;
+    const valueEnd = x[row + F_VALUE_END]!;
+    const id = x[row + F_ID]!;
+    const name = this.head.slice(start, nameEnd);
+    const field: HeaderField = {
+      name,
+      canonical: id !== 0 ? canonicalNameOf(id) : name.toLowerCase(),
+      value: unfold(this.head.slice(valueStart, valueEnd)),
+      start,
+      end: x[row + F_END]!,
+      valueStart,
+      valueEnd,
+      index: i,
+    };
+    this.fieldObjects[i] = field;
+    return field;
+  }
+
+  /** Every header field, in order. */
+  allFields(): HeaderField[] {
+    const out: HeaderField[] = [];
+    for (let i = 0; i < this.fieldCount; i++) out.push(this.fieldAt(i));
+    return out;
+  }
+
+  private matches(i: number, key: NameKey): boolean {
+    const row = i * F_STRIDE;
+    const id = this.index[row + F_ID]!;
+    if (key.id !== 0) return id === key.id;
+    return id === 0 && this.index[row + F_HASH] === key.hash
+      && equalsLower(this.head, this.index[row + F_START]!, this.index[row + F_NAME_END]!, key.canonical);
+  }
+
+  private firstIndex(key: NameKey): number {
+    for (let i = 0; i < this.fieldCount; i++) if (this.matches(i, key)) return i;
+    return -1;
+  }
+
+  /** Every field of this header, in order. The name is case-insensitive and a compact form equals its long form ('v' is 'Via'). */
+  fields(name: string): HeaderField[] {
+    const key = nameKey(name);
+    const out: HeaderField[] = [];
+    for (let i = 0; i < this.fieldCount; i++) if (this.matches(i, key)) out.push(this.fieldAt(i));
+    return out;
+  }
+
+  first(name: string): HeaderField | undefined {
+    const i = this.firstIndex(nameKey(name));
+    return i < 0 ? undefined : this.fieldAt(i);
+  }
+
+  has(name: string): boolean {
+    return this.firstIndex(nameKey(name)) >= 0;
+  }
+
+  /** The comma-separated values of a list header over all its fields (commas inside quotes and <> do not split). */
+  values(name: string): HeaderValue[] {
+    const key = nameKey(name);
+    const out: HeaderValue[] = [];
+    const spans: number[] = [];
+    for (let i = 0; i < this.fieldCount; i++) {
+      if (!this.matches(i, key)) continue;
+      const field = this.fieldAt(i);
+      spans.length = 0;
+      splitList(this.head, field.valueStart, field.valueEnd, spans);
+      for (let k = 0; k < spans.length; k += 2) {
+        const start = spans[k]!;
+        const end = spans[k + 1]!;
+        out.push({ field, index: k / 2, text: unfold(this.head.slice(start, end)), start, end });
+      }
+    }
+    return out;
+  }
+
+  /** [start, end) pairs of every value of the header with id `id`, over all its fields, in order. */
+  private valueSpans(id: number): number[] {
+    const spans: number[] = [];
+    const x = this.index;
+    for (let row = 0; row < this.fieldCount * F_STRIDE; row += F_STRIDE) {
+      if (x[row + F_ID] === id) splitList(this.head, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
+    }
+    return spans;
+  }
+
+  private parseValues<T>(spans: readonly number[], parse: (s: string, start: number, end: number) => T): T[] {
+    const out: T[] = [];
+    for (let k = 0; k < spans.length; k += 2) out.push(parse(this.head, spans[k]!, spans[k + 1]!));
+    return out;
+  }
+
+  /** The one field of a single-valued header, -1 when absent; a second one is an error. */
+  private singleField(id: number, header: string): number {
+    let found = -1;
+    for (let i = 0; i < this.fieldCount; i++) {
+      if (this.index[i * F_STRIDE + F_ID] !== id) continue;
+      if (found >= 0) throw new SipError('SIP_DUPLICATE_HEADER', 400, `Duplicate ${header}`, header);
+      found = i;
+    }
+    return found;
+  }
+
+  // Validated by parseMessage: these never throw.
+
+  vias(): readonly Via[] {
+    return this.viaList;
+  }
+
+  topVia(): Via {
+    return this.viaList[0]!;
+  }
+
+  from(): NameAddr {
+    return this.fromValue;
+  }
+
+  to(): NameAddr {
+    return this.toValue;
+  }
+
+  callId(): string {
+    return this.callIdValue;
+  }
+
+  cseq(): { seq: number; method: string } {
+    return this.cseqValue;
+  }
+
+  maxForwards(): number | undefined {
+    return this.maxForwardsValue;
+  }
+
+  /** The Content-Length value; without the header (possible in a datagram only), the body length. */
+  contentLength(): number {
+    return this.contentLengthValue;
+  }
+
+  /** Validated by parseMessage for requests (SIP, SIPS, TEL or URN, no headers component); throws on a response. */
+  requestUriParsed(): Uri {
+    if (this.ruri === undefined) throw badArgument('A response has no Request-URI');
+    return this.ruri;
+  }
+
+  // Parsed on first use; these throw a SipError (400) when the header is malformed.
+
+  /** Contact values, or '*' for the "Contact: *" of a REGISTER removing every binding (RFC 3261 §10.2.2). */
+  contacts(): readonly Contact[] | '*' {
+    if (this.contactList !== undefined) return this.contactList;
+    const spans = this.valueSpans(HEADER_ID.contact);
+    let stars = 0;
+    for (let k = 0; k < spans.length; k += 2) {
+      if (spans[k + 1] === spans[k]! + 1 && this.head.charCodeAt(spans[k]!) === 0x2a) stars++;
+    }
+    if (stars > 0 && spans.length !== 2) throw badHeader('Contact', 'Contact "*" must be the only Contact value');
+    this.contactList = stars > 0 ? '*' : this.parseValues(spans, parseContact);
+    return this.contactList;
+  }
+
+  /** The Expires header (RFC 3261 §20.19), undefined when absent. */
+  expires(): number | undefined {
+    const i = this.singleField(HEADER_ID.expires, 'Expires');
+    if (i < 0) return undefined;
+    const row = i * F_STRIDE;
+    return parseDeltaSeconds(this.head, this.index[row + F_VALUE_START]!, this.index[row + F_VALUE_END]!, 'Expires');
+  }
+
+  private nameAddrs(id: number, header: string): readonly NameAddr[] {
+    this.routeLists ??= new Map();
+    let list = this.routeLists.get(id);
+    if (list === undefined) {
+      list = this.parseValues(this.valueSpans(id), (s, start, end) => parseNameAddr(s, start, end, header, true));
+      this.routeLists.set(id, list);
+    }
+    return list;
+  }
+
+  routes(): readonly NameAddr[] {
+    return this.nameAddrs(HEADER_ID.route, 'Route');
+  }
+
+  recordRoutes(): readonly NameAddr[] {
+    return this.nameAddrs(HEADER_ID.recordRoute, 'Record-Route');
+  }
+
+  /** Path (RFC 3327). */
+  paths(): readonly NameAddr[] {
+    return this.nameAddrs(HEADER_ID.path, 'Path');
+  }
+
+  /** Service-Route (RFC 3608). */
+  serviceRoutes(): readonly NameAddr[] {
+    return this.nameAddrs(HEADER_ID.serviceRoute, 'Service-Route');
+  }
+
+  /** The option tags of Require, Proxy-Require, Supported or Unsupported (RFC 3261 §19.2); empty list items are skipped. */
+  optionTags(name: OptionTagHeader): string[] {
+    const out: string[] = [];
+    for (const v of this.values(name)) {
+      if (v.text === '') continue;
+      if (!isAll(v.text, TOKEN)) throw badHeader(DISPLAY_NAMES[name], `Invalid option tag in ${DISPLAY_NAMES[name]}`);
+      out.push(v.text);
+    }
+    return out;
+  }
+
+  /** One challenge per WWW-Authenticate / Proxy-Authenticate field. */
+  challenges(name: 'www-authenticate' | 'proxy-authenticate'): AuthHeader[] {
+    return this.fields(name).map((f) => parseAuth(this.head, f.valueStart, f.valueEnd, DISPLAY_NAMES[name]));
+  }
+
+  /** One set of credentials per Authorization / Proxy-Authorization field. */
+  credentials(name: 'authorization' | 'proxy-authorization'): AuthHeader[] {
+    return this.fields(name).map((f) => parseAuth(this.head, f.valueStart, f.valueEnd, DISPLAY_NAMES[name]));
+  }
+
+  /** A new editor over this message; the message itself never changes. */
+  edit(): MessageEditor {
+    return new MessageEditor(this);
+  }
+}
