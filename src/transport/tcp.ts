@@ -360,9 +360,10 @@ export class TcpTransport {
     this.#table.retire(conn);
     this.#connecting.delete(conn);
     this.#idle.delete(conn);
-    // Closed first, a connection from a protected port would hold that exact 4-tuple in TIME_WAIT
-    // for a minute, and a new connection from the port to the same UE would fail; a reset leaves
-    // none (nothing is lost: the connection is idle, overloaded or shutting down).
+    // Closed first with a FIN, a connection from a protected port leaves its 4-tuple in TIME_WAIT
+    // for a minute, and Linux lets a new connection from the bound port take it over only if the
+    // peer used TCP timestamps: a reconnect to the same UE port could fail. A reset leaves no
+    // TIME_WAIT (nothing is lost: the connection is idle, overloaded or shutting down).
     if (conn.exactPort && wasOpen) conn.socket.resetAndDestroy();
     else conn.socket.destroy();
   }

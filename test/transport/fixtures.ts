@@ -1,6 +1,7 @@
 // Shared pieces of the transport tests: socket lists, an event recorder, SIP-looking messages,
 // and waiting for a condition (bounded, so a broken feature fails instead of hanging).
 
+import net from 'node:net';
 import type { RxInfo } from '../../src/engine/plan.js';
 import type { SipError } from '../../src/sip/errors.js';
 import { DEFAULT_SIP_LIMITS } from '../../src/sip/limits.js';
@@ -68,3 +69,60 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 5000)
 }
 
 export const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP server standing in for a UE or a core node: records each accepted connection and what it read. */
+export class TcpPeer {
+  readonly conns: { socket: net.Socket; from: string; port: number; data: string; closed: boolean }[] = [];
+  private constructor(readonly server: net.Server, readonly addr: string, readonly port: number) {}
+
+  static async listen(addr: string, port = 0): Promise<TcpPeer> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: addr, port, ipv6Only: addr.includes(':') }, resolve);
+    });
+    const peer = new TcpPeer(server, addr, (server.address() as net.AddressInfo).port);
+    server.on('connection', (socket) => {
+      const c = { socket, from: socket.remoteAddress!, port: socket.remotePort!, data: '', closed: false };
+      peer.conns.push(c);
+      socket.on('data', (d) => { c.data += d.toString('latin1'); });
+      socket.on('error', () => {});
+      socket.on('close', () => { c.closed = true; });
+    });
+    return peer;
+  }
+
+  close(): Promise<void> {
+    for (const c of this.conns) c.socket.destroy();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+/** A TCP client connection recording what it reads and whether it closed. */
+export class TcpClient {
+  data = '';
+  closed = false;
+  error: string | undefined;
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (d) => { this.data += d.toString('latin1'); });
+    socket.on('error', (e: NodeJS.ErrnoException) => { this.error = e.code; });
+    socket.on('close', () => { this.closed = true; });
+  }
+
+  static connect(addr: string, port: number, localAddress?: string): Promise<TcpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: addr, port, ...(localAddress ? { localAddress } : {}) });
+      const c = new TcpClient(socket);
+      socket.once('connect', () => resolve(c));
+      socket.once('error', reject);
+    });
+  }
+
+  get port(): number {
+    return this.socket.localPort!;
+  }
+
+  write(text: string | Buffer): void {
+    this.socket.write(text);
+  }
+}
