@@ -67,12 +67,16 @@ test('beyond the connection cap new inbound connections are closed at once and c
   const b = await TcpClient.connect(V4, 5060);
   const ue = await TcpPeer.listen(UE, 7011);
   const e = errors();
+  const extra: TcpClient[] = [];
   try {
     await until(() => t.stats().connections.open === 2, 'two connections in the table');
     // Closed at once: the client sees the reset during or right after its connect.
     const c = await TcpClient.connect(V4, 5060).catch((err: NodeJS.ErrnoException) => err.code ?? String(err));
     if (typeof c === 'string') assert.is(c, 'ECONNRESET');
-    else await until(() => c.closed, 'the third closed');
+    else {
+      extra.push(c);
+      await until(() => c.closed, 'the third closed');
+    }
     t.send(Buffer.from('x'), { transport: 'tcp', socketId: 1, remote: { addr: UE, port: 7011 } }, e.onError);
     await until(() => e.list.length === 1, 'the outbound failure');
     assert.is(e.list[0]!.code, 'TRANSPORT_TOO_MANY_CONNECTIONS');
@@ -80,14 +84,14 @@ test('beyond the connection cap new inbound connections are closed at once and c
     a.socket.destroy();
     await until(() => t.stats().connections.open === 1, 'one closed');
     const d = await TcpClient.connect(V4, 5060);
+    extra.push(d);
     await tick(50);
     assert.not.ok(d.closed, 'below the cap again, a connection is accepted');
     const s = t.stats();
     assert.is(s.connections.rejected, 1);
     assert.is(s.connections.opened.inbound, 3);
-    d.socket.destroy();
   } finally {
-    b.socket.destroy();
+    for (const x of [a, b, ...extra]) x.socket.destroy();
     await t.close();
     await ue.close();
   }
@@ -148,7 +152,7 @@ test('peers that reset or send garbage do not disturb the other connections', as
     assert.is(s.connections.closed.framing, 1, 'the garbage');
     assert.equal(rec.messages.map((m) => m.text), [sip('g1'), sip('g2')]);
   } finally {
-    good.socket.destroy();
+    for (const x of [good, resetter, garbler]) x.socket.destroy();
     await t.close();
   }
 });
