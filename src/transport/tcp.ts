@@ -83,7 +83,13 @@ export class TcpTransport {
     this.#ctx = ctx;
     const o = ctx.opts;
     this.#idleGranularityMs = Math.min(1000, Math.ceil(o.idleTimeoutMs / 10));
-    this.#connecting = new DeadlineQueue(o.connectTimeoutMs, (c) => this.#destroy(c, 'connect-timeout'));
+    this.#connecting = new DeadlineQueue(o.connectTimeoutMs, (c) => {
+      const e: NodeJS.ErrnoException = new Error(`connect timed out after ${o.connectTimeoutMs} ms`);
+      e.code = 'ETIMEDOUT';
+      e.syscall = 'connect';
+      c.error = e;
+      this.#destroy(c, 'connect-timeout');
+    });
     this.#idle = new DeadlineQueue(o.idleTimeoutMs + this.#idleGranularityMs, (c) => this.#destroy(c, 'idle'));
     this.#linger = new DeadlineQueue(o.closeLingerMs, (c) => c.socket.destroy());
   }

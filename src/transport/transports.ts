@@ -1,8 +1,9 @@
 // The transports of the main I/O thread: every planned local socket opened, messages in through
 // TransportEvents, messages out from exactly the local socket a Target names.
 
+import { isIP } from 'node:net';
 import type { Target } from '../engine/plan.js';
-import { RemoteAddresses } from './addresses.js';
+import { isPort, RemoteAddresses } from './addresses.js';
 import type { ConnectionInfo } from './connections.js';
 import type { TransportContext } from './context.js';
 import { Delivery, type SendErrorHandler, type TransportEvents } from './delivery.js';
@@ -32,8 +33,10 @@ export class Transports {
    * Rejects with a TransportOpenError, having closed whatever it opened, when one cannot be bound.
    */
   static async open(sockets: readonly LocalSocket[], opts: TransportOptions, events: TransportEvents): Promise<Transports> {
-    const misnumbered = sockets.find((s, i) => s.id !== i);
-    if (misnumbered !== undefined) throw new TransportOpenError('TRANSPORT_BAD_PLAN', misnumbered, 'socket ids must be 0..n-1 in order');
+    for (const [i, s] of sockets.entries()) {
+      const problem = planProblem(s, i);
+      if (problem !== undefined) throw new TransportOpenError('TRANSPORT_BAD_PLAN', s, problem);
+    }
     const stats = emptyStats();
     const ctx: TransportContext = { opts, stats, delivery: new Delivery(events, stats), addresses: new RemoteAddresses() };
     const tcpSockets = sockets.map((s) => (s.transport === 'tcp' ? s : undefined));
@@ -48,6 +51,7 @@ export class Transports {
     const failure = opened.find((r) => r.status === 'rejected');
     if (failure !== undefined) {
       await Promise.all([new UdpTransport(udpEndpoints, ctx).close(), tcp.close(), ...listeners.map((l) => l.closed())]);
+      await afterHandlesClosed();
       throw failure.reason;
     }
     stats.sockets.udp = udpEndpoints.filter((x) => x !== undefined).length;
@@ -80,7 +84,7 @@ export class Transports {
       this.#udp.close(),
       this.#tcp.close(),
       ...this.#listeners.map((l) => l.closed()),
-    ]).then(() => undefined);
+    ]).then(afterHandlesClosed);
     return this.#closing;
   }
 
@@ -92,4 +96,21 @@ export class Transports {
   connection(id: number): ConnectionInfo | undefined {
     return this.#tcp.connection(id);
   }
+}
+
+/** What is wrong with socket `s` at position `i` of a plan, if anything (planSockets never yields such a socket). */
+function planProblem(s: LocalSocket, i: number): string | undefined {
+  if (s.id !== i) return 'socket ids must be 0..n-1 in order';
+  if (s.transport !== 'udp' && s.transport !== 'tcp') return 'transport must be udp or tcp';
+  if (isIP(s.local.addr) !== s.family) return `address must be an IPv${s.family} literal`;
+  if (!isPort(s.local.port)) return 'port must be 1-65535';
+  return undefined;
+}
+
+/**
+ * UDP sockets and listeners emit 'close' before libuv has released their handles (at the end of
+ * the loop turn); a timer runs in a later turn, so once it fired no handle of ours is left.
+ */
+function afterHandlesClosed(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

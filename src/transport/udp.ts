@@ -39,7 +39,11 @@ export class UdpEndpoint {
     });
     return new Promise((resolve, reject) => {
       const failed = (e: Error): void => {
-        socket.close();
+        try {
+          socket.close();
+        } catch {
+          // already closed by the failed bind
+        }
         reject(new TransportOpenError('TRANSPORT_BIND_FAILED', local, e.message, e));
       };
       socket.once('error', failed);

@@ -2,6 +2,7 @@
 // cap, framing errors (reported once, a 400 still goes out, then the connection closes), peers
 // that reset or send garbage without disturbing the others, and a reader too slow for our writes.
 
+import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RxInfo, Target } from '../../src/engine/plan.js';
@@ -153,6 +154,38 @@ test('peers that reset or send garbage do not disturb the other connections', as
     assert.equal(rec.messages.map((m) => m.text), [sip('g1'), sip('g2')]);
   } finally {
     for (const x of [good, resetter, garbler]) x.socket.destroy();
+    await t.close();
+  }
+});
+
+test('random octets from many connections at once: the process keeps serving and every connection is accounted for', async () => {
+  const rec = new Recorder();
+  const t = await Transports.open(LIST, OPTIONS, rec);
+  const good = await TcpClient.connect(V4, 5060);
+  const noisy = await Promise.all(Array.from({ length: 20 }, () => TcpClient.connect(V4, 5060)));
+  try {
+    for (let round = 0; round < 20; round++) {
+      for (const [i, c] of noisy.entries()) {
+        if (c.closed) continue;
+        // Random octets, sometimes behind a plausible start line, sometimes with CRLFs.
+        const junk = randomBytes(1 + ((round * 31 + i * 17) % 3000));
+        c.write(i % 3 === 0 ? Buffer.concat([Buffer.from('INVITE sip:x SIP/2.0\r\nContent-Length: 5\r\n'), junk]) : junk);
+        if (i % 5 === 0 && round === 10) c.socket.resetAndDestroy();
+      }
+      await tick(2);
+    }
+    good.write(sip('alive'));
+    await until(() => rec.messages.some((m) => m.text === sip('alive')), 'the good message');
+    for (const c of noisy) c.socket.destroy();
+    await until(() => t.stats().connections.open === 1, 'only the good connection left');
+    const s = t.stats();
+    const closed = Object.values(s.connections.closed).reduce((a, b) => a + b, 0);
+    assert.is(s.connections.opened.inbound, 21);
+    assert.is(closed, 20);
+    assert.is(rec.streamErrors.length, s.connections.closed.framing);
+  } finally {
+    good.socket.destroy();
+    for (const c of noisy) c.socket.destroy();
     await t.close();
   }
 });

@@ -137,14 +137,18 @@ test('handlers that throw are counted and reported; the transports keep deliveri
   }
 });
 
-test('a misnumbered socket list is refused before anything is opened', async () => {
-  const bad = LIST.slice(1);
-  try {
-    await Transports.open(bad, OPTIONS, new Recorder());
-    assert.unreachable('open should fail');
-  } catch (e) {
-    assert.is((e as { code?: string }).code, 'TRANSPORT_BAD_PLAN');
+test('a socket list that planSockets would not make is refused before anything is opened', async () => {
+  const bad = [
+    LIST.slice(1), // misnumbered
+    [{ ...LIST[0]!, local: { addr: 'localhost', port: 5060 } }], // a name would mean a DNS lookup
+    [{ ...LIST[0]!, family: 6 as const }],
+    [{ ...LIST[0]!, local: { addr: V4, port: 70000 } }],
+  ];
+  for (const list of bad) {
+    const err = await Transports.open(list, OPTIONS, new Recorder()).then(() => undefined, (e: unknown) => e);
+    assert.is((err as { code?: string } | undefined)?.code, 'TRANSPORT_BAD_PLAN');
   }
+  assert.is(handles().filter((h) => h === 'UDPWrap' || h === 'TCPServerWrap').length, 0);
 });
 
 test.run();
