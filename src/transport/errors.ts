@@ -22,37 +22,42 @@ export const TRANSPORT_ERROR_CODES: readonly TransportErrorCode[] = [
   'TRANSPORT_SEND_FAILED', 'TRANSPORT_CLOSED',
 ];
 
-/** A send that failed: what was tried, and the operating system's error code when there is one. */
-export class TransportError extends Error {
-  override readonly name = 'TransportError';
-  readonly code: TransportErrorCode;
-  readonly target: Target;
+/** What every transport failure carries: a stable code and the operating system's error code, if any. */
+abstract class TransportFailure<Code extends string> extends Error {
+  readonly code: Code;
   /** The system error code (ECONNREFUSED, EADDRINUSE, ETIMEDOUT ...), when the OS reported one. */
   readonly errno: string | undefined;
 
-  constructor(code: TransportErrorCode, target: Target, detail: string, cause?: unknown) {
-    super(`${code}: ${detail} (${target.transport} socket ${target.socketId} to ${target.remote.addr} port ${target.remote.port})`, cause === undefined ? undefined : { cause });
+  constructor(code: Code, message: string, cause: unknown) {
+    super(`${code}: ${message}`, cause === undefined ? undefined : { cause });
     this.code = code;
-    this.target = target;
     this.errno = systemCode(cause);
   }
 }
 
+/** A send that failed, and what was tried. */
+export class TransportError extends TransportFailure<TransportErrorCode> {
+  override readonly name = 'TransportError';
+  readonly target: Target;
+
+  constructor(code: TransportErrorCode, target: Target, detail: string, cause?: unknown) {
+    super(code, `${detail} (${target.transport} socket ${target.socketId} to ${target.remote.addr} port ${target.remote.port})`, cause);
+    this.target = target;
+  }
+}
+
 export type TransportOpenErrorCode =
-  | 'TRANSPORT_BAD_PLAN' // the socket list is not numbered 0..n-1
+  | 'TRANSPORT_BAD_PLAN' // a socket list planSockets would not make: misnumbered, not an IP literal, bad port
   | 'TRANSPORT_BIND_FAILED'; // a UDP socket or a TCP listener could not bind its address and port
 
-export class TransportOpenError extends Error {
+/** Transports.open() failed on one of the planned sockets. */
+export class TransportOpenError extends TransportFailure<TransportOpenErrorCode> {
   override readonly name = 'TransportOpenError';
-  readonly code: TransportOpenErrorCode;
   readonly socket: LocalSocket;
-  readonly errno: string | undefined;
 
   constructor(code: TransportOpenErrorCode, socket: LocalSocket, detail: string, cause?: unknown) {
-    super(`${code}: ${socket.transport} ${socket.local.addr} port ${socket.local.port}: ${detail}`, cause === undefined ? undefined : { cause });
-    this.code = code;
+    super(code, `${socket.transport} ${socket.local.addr} port ${socket.local.port}: ${detail}`, cause);
     this.socket = socket;
-    this.errno = systemCode(cause);
   }
 }
 
