@@ -4,6 +4,7 @@
 //   udp-out  datagrams/s sent with Transports.send, counted by a receiver in another process   vs bare dgram send
 //   tcp-in   messages/s framed and delivered from one connection (a sender in another process) vs a bare socket + StreamFramer
 //   tcp-out  messages/s sent with Transports.send over one connection                           vs bare socket.write
+//            (at the receiver, and at the sender: the time to hand every message to Node)
 // Rates are taken where the messages arrive, from the first to the last (udp-out: at the sender).
 // Every figure is measured in each of --rounds rounds, bare and ours alternating, and the median
 // is reported. Prints one line `BENCH {json}` per figure and a summary of the ratios.
@@ -215,12 +216,17 @@ async function tcpOut(viaTransports: boolean): Promise<void> {
     send = () => void c.write(MSG);
     close = async () => void c.destroy();
   }
+  const start = performance.now();
   for (let i = 0; i < N; i++) {
     send();
     if (i % 512 === 511) await yieldNow();
   }
+  await yieldNow();
+  const seconds = (performance.now() - start) / 1000;
   const r = await p.next();
-  emit(viaTransports ? 'tcp-out transports' : 'tcp-out bare socket', { received: (r.received as number) / MSG.length, seconds: r.seconds as number }, N);
+  const name = viaTransports ? 'tcp-out transports' : 'tcp-out bare socket';
+  emit(name, { received: (r.received as number) / MSG.length, seconds: r.seconds as number }, N);
+  emit(`${name} (sender)`, { received: N + 1, seconds }, N);
   await close();
 }
 
@@ -247,5 +253,6 @@ for (const name of samples.keys()) {
 const ratio = (a: string, b: string): string => (median(a) / median(b)).toFixed(2);
 console.log(`ratios of medians (transports / bare): udp-in ${ratio('udp-in transports', 'udp-in bare dgram')}, ` +
   `udp-out ${ratio('udp-out transports', 'udp-out bare')} (bare with a send callback: ${ratio('udp-out bare-callback', 'udp-out bare')}), ` +
-  `tcp-in ${ratio('tcp-in transports', 'tcp-in bare socket+framer')}, tcp-out ${ratio('tcp-out transports', 'tcp-out bare socket')}`);
+  `tcp-in ${ratio('tcp-in transports', 'tcp-in bare socket+framer')}, tcp-out ${ratio('tcp-out transports', 'tcp-out bare socket')} ` +
+  `(at the sender: ${ratio('tcp-out transports (sender)', 'tcp-out bare socket (sender)')})`);
 process.exit(0);
