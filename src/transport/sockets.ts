@@ -55,12 +55,15 @@ export class SocketTable {
   readonly list: readonly LocalSocket[];
   readonly #byKey = new Map<string, LocalSocket>();
   readonly #protectedAddr = new Map<IpFamily, string>();
+  /** The first unprotected socket of each transport and family, by `${transport}${family}`. */
+  readonly #unprotected = new Map<string, LocalSocket>();
 
   constructor(list: readonly LocalSocket[]) {
     this.list = list;
     for (const s of list) {
       this.#byKey.set(key(s.transport, s.local.addr, s.local.port), s);
       if (s.role !== 'unprotected') this.#protectedAddr.set(s.family, s.local.addr);
+      else if (!this.#unprotected.has(`${s.transport}${s.family}`)) this.#unprotected.set(`${s.transport}${s.family}`, s);
     }
   }
 
@@ -85,6 +88,6 @@ export class SocketTable {
 
   /** The first unprotected socket of a transport and family: where traffic to the core leaves from. */
   unprotected(transport: Transport, family: IpFamily): LocalSocket | undefined {
-    return this.list.find((s) => s.role === 'unprotected' && s.transport === transport && s.family === family);
+    return this.#unprotected.get(`${transport}${family}`);
   }
 }

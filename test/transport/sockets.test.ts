@@ -42,4 +42,25 @@ test('protected ranges: UDP on both, TCP listening on the server range only, cli
   assert.is(table.byId(list.length), undefined);
 });
 
+test('the example configuration: unprotected UDP and TCP on 5060, and the default protected ranges of ipsec_listen_addr', () => {
+  const list = planSockets(loadConfig({ argv: ['--config', 'config/example.yaml'], env: {} }));
+  const show = list.map((s) => `${s.transport} ${s.local.addr}:${s.local.port} ${s.role}${s.listening ? '' : ' (not listening)'}`);
+  assert.equal(show, [
+    'udp 0.0.0.0:5060 unprotected',
+    'tcp 0.0.0.0:5060 unprotected',
+    'udp 10.0.0.1:5062 protected-client',
+    'tcp 10.0.0.1:5062 protected-client (not listening)',
+    'udp 10.0.0.1:5063 protected-client',
+    'tcp 10.0.0.1:5063 protected-client (not listening)',
+    'udp 10.0.0.1:5064 protected-server',
+    'tcp 10.0.0.1:5064 protected-server',
+    'udp 10.0.0.1:5065 protected-server',
+    'tcp 10.0.0.1:5065 protected-server',
+  ]);
+  const table = new SocketTable(list);
+  assert.is(table.unprotected('tcp', 4)?.id, 1);
+  assert.is(table.unprotected('udp', 6), undefined);
+  assert.is(table.protectedAddress(6), undefined);
+});
+
 test.run();

@@ -1,0 +1,10 @@
+export { planSockets, SocketTable } from './sockets.js';
+export type { IpFamily, LocalSocket, SocketRole } from './sockets.js';
+export { Transports } from './transports.js';
+export type { SendErrorHandler, TransportEvents } from './delivery.js';
+export { TransportError, TransportOpenError, TRANSPORT_ERROR_CODES } from './errors.js';
+export type { TransportErrorCode, TransportOpenErrorCode } from './errors.js';
+export { sipLimitsOf, transportOptions } from './options.js';
+export type { TransportOptions } from './options.js';
+export type { CloseReason, TrafficStats, TransportStats } from './stats.js';
+export type { ConnectionInfo, ConnectionState, Direction } from './connections.js';
