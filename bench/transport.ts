@@ -47,8 +47,8 @@ const OPTIONS: TransportOptions = {
   udpBufferBytes: 4 << 20,
 };
 const SOCKETS: LocalSocket[] = [
-  { id: 0, transport: 'udp', family: 4, local: { addr: ADDR, port: 5060 }, role: 'unprotected', listening: true },
-  { id: 1, transport: 'tcp', family: 4, local: { addr: ADDR, port: 5060 }, role: 'unprotected', listening: true },
+  { id: 0, transport: 'udp', family: 4, local: { addr: ADDR, port: 5060 }, role: 'unprotected', side: 'both', advertised: ADDR, listening: true },
+  { id: 1, transport: 'tcp', family: 4, local: { addr: ADDR, port: 5060 }, role: 'unprotected', side: 'both', advertised: ADDR, listening: true },
 ];
 
 function message(size: number): Buffer {

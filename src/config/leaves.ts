@@ -7,7 +7,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { problem } from './errors.js';
 import type { ConfigProblem } from './errors.js';
 import { isIpLiteral, isIpOrCidr, parseHostPort, parseNextHop, sipHost } from './net-syntax.js';
-import type { Listener } from './types.js';
+import { LISTENER_SIDES } from './types.js';
+import type { Listener, ListenerSide } from './types.js';
 import { suggest } from './suggest.js';
 
 export interface Leaf<T> {
@@ -132,10 +133,10 @@ export function addressList(def: readonly string[]): Leaf<readonly string[]> {
   });
 }
 
-const LISTENER_KEYS = ['transport', 'address', 'port'] as const;
+const LISTENER_KEYS = ['transport', 'address', 'port', 'side', 'advertise'] as const;
 
 export function listenerList(def: readonly Listener[]): Leaf<readonly Listener[]> {
-  const allowed = 'a non-empty list of { transport: udp | tcp, address: <IPv4 or IPv6 literal>, port: 1-65535 }';
+  const allowed = 'a non-empty list of { transport: udp | tcp, address: <IPv4 or IPv6 literal>, port: 1-65535, side?: access | core | both, advertise?: <host> }';
   return list(allowed, def, 1, (entry, at, problems) => {
     if (!isMapping(entry)) {
       problems.push(problem(at, entry, allowed, 'is not a mapping'));
@@ -145,11 +146,16 @@ export function listenerList(def: readonly Listener[]): Leaf<readonly Listener[]
     for (const k of Object.keys(entry)) {
       if (!(LISTENER_KEYS as readonly string[]).includes(k)) problems.push(unknownKey(`${at}.${k}`, entry[k], k, LISTENER_KEYS));
     }
-    const { transport, address, port } = entry;
+    const { transport, address, port, side = 'both', advertise = '' } = entry;
     if (transport !== 'udp' && transport !== 'tcp') problems.push(problem(`${at}.transport`, transport, '"udp" | "tcp"'));
     if (typeof address !== 'string' || !isIpLiteral(address)) problems.push(problem(`${at}.address`, address, 'an IPv4 or IPv6 literal (0.0.0.0 or :: for every address)'));
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) problems.push(problem(`${at}.port`, port, 'an integer from 1 to 65535'));
-    return problems.length === before ? { transport: transport as Listener['transport'], address: address as string, port: port as number } : undefined;
+    if (!(LISTENER_SIDES as readonly unknown[]).includes(side)) problems.push(problem(`${at}.side`, side, '"access" | "core" | "both"'));
+    const host = typeof advertise === 'string' ? (advertise === '' ? '' : sipHost(advertise)) : null;
+    if (host === null) problems.push(problem(`${at}.advertise`, advertise, 'a hostname, IPv4 literal or IPv6 literal'));
+    if (problems.length !== before) return undefined;
+    // "" = not given: validate() fills in sip.advertised_host or the listener's address.
+    return { transport: transport as Listener['transport'], address: address as string, port: port as number, side: side as ListenerSide, advertise: host! };
   });
 }
 

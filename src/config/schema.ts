@@ -37,8 +37,8 @@ export const SCHEMA: Section<Config> = {
   ipsec_preferred_ealg: oneOf<EncAlg | ''>(['', ...ENC_ALGS], ''),
   sip: {
     listen: listenerList([
-      { transport: 'udp', address: '0.0.0.0', port: 5060 },
-      { transport: 'tcp', address: '0.0.0.0', port: 5060 },
+      { transport: 'udp', address: '0.0.0.0', port: 5060, side: 'both', advertise: '' },
+      { transport: 'tcp', address: '0.0.0.0', port: 5060, side: 'both', advertise: '' },
     ]),
     advertised_host: hostOrEmpty(''),
     next_hop: nextHopUri(),
@@ -73,6 +73,10 @@ export const SCHEMA: Section<Config> = {
   workers: {
     pool_size: int(0, 256, 2),
     batch_max: int(1, 4096, 64),
+    max_in_flight: int(1, 1_048_576, 8192),
+  },
+  contacts: {
+    capacity: int(16, 16_777_216, 20_000),
   },
   netlink: {
     queue_max: int(1, 1_048_576, 4096),
@@ -83,5 +87,8 @@ export const SCHEMA: Section<Config> = {
   },
   log: {
     level: oneOf(LOG_LEVELS, 'info'),
+  },
+  shutdown: {
+    grace_s: int(0, 3600, 5),
   },
 };

@@ -3,10 +3,17 @@ import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 
 // Field names are the YAML keys (snake_case), so a Kamailio user finds the module's parameter names.
 
+/** Which network a listener faces: UEs (the Gm access side), the IMS core, or both. */
+export type ListenerSide = 'access' | 'core' | 'both';
+export const LISTENER_SIDES: readonly ListenerSide[] = ['access', 'core', 'both'];
+
 export interface Listener {
   readonly transport: Transport;
   readonly address: string;
   readonly port: number;
+  readonly side: ListenerSide;
+  /** Host written in the Via, Path and Record-Route of messages through this listener; never "" once loaded. */
+  readonly advertise: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -48,10 +55,12 @@ export interface Config {
     readonly temporary_sa_timeout_s: number;
     readonly create_failure_status: number;
   };
-  readonly workers: { readonly pool_size: number; readonly batch_max: number };
+  readonly workers: { readonly pool_size: number; readonly batch_max: number; readonly max_in_flight: number };
+  readonly contacts: { readonly capacity: number };
   readonly netlink: { readonly queue_max: number; readonly timeout_ms: number };
   readonly http: { readonly listen: string };
   readonly log: { readonly level: LogLevel };
+  readonly shutdown: { readonly grace_s: number };
 }
 
 /** IPsec is off when neither protected listen address is set (as in Kamailio, where each empty address disables its family). */

@@ -69,6 +69,7 @@ function checkAcrossKeys(c: Config, problems: ConfigProblem[]): void {
     problems.push(problem('security.require_sec_agree', true, 'false while ipsec_listen_addr and ipsec_listen_addr6 are both "" (IPsec disabled)',
       'asks for sec-agree with IPsec disabled'));
   }
+  const advertisedExplicitly = c.sip.advertised_host !== '';
   if (c.sip.advertised_host === '' && ipsecKnown && known(c.sip.listen)) {
     const derived = deriveAdvertisedHost(c);
     if (derived === null) {
@@ -76,6 +77,20 @@ function checkAcrossKeys(c: Config, problems: ConfigProblem[]): void {
         'cannot be derived'));
     } else {
       (c.sip as { advertised_host: string }).advertised_host = derived;
+    }
+  }
+  if (known(c.sip.listen)) {
+    // A listener's own name wins; then an explicit sip.advertised_host; then its specific address;
+    // a wildcard listener falls back on the derived sip.advertised_host.
+    for (const l of c.sip.listen) {
+      if (l.advertise !== '') continue;
+      (l as { advertise: string }).advertise = advertisedExplicitly || isWildcard(l.address) ? c.sip.advertised_host : sipHost(l.address)!;
+    }
+    for (const side of ['access', 'core'] as const) {
+      if (!c.sip.listen.some((l) => l.side === side || l.side === 'both')) {
+        problems.push(problem('sip.listen', c.sip.listen.map((l) => `${l.transport}:${l.address}:${l.port} (${l.side})`).join(', '),
+          `at least one listener whose side is "${side}" or "both"`, `has no listener towards the ${side === 'access' ? 'UEs' : 'IMS core'}`));
+      }
     }
   }
 }
@@ -136,7 +151,8 @@ function checkListeners(c: Config, problems: ConfigProblem[]): void {
   const max = c.ipsec_max_connections;
   c.sip.listen.forEach((l, i) => {
     const id = `${l.transport} ${l.address} ${l.port}`;
-    if (seen.has(id)) problems.push(problem(`sip.listen[${i}]`, l, 'each transport/address/port once', 'is listed twice'));
+    // A copy: the listener itself is completed later (its advertised host).
+    if (seen.has(id)) problems.push(problem(`sip.listen[${i}]`, { ...l }, 'each transport/address/port once', 'is listed twice'));
     seen.add(id);
     const sharesAddress = isWildcard(l.address) || l.address === c.ipsec_listen_addr || l.address === c.ipsec_listen_addr6;
     if (!ipsecEnabled(c) || !sharesAddress) return;

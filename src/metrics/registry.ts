@@ -39,6 +39,17 @@ export class Metrics {
     }
   }
 
+  /** A counter kept by another component (e.g. the transports' statistics), every series read when scraped. */
+  counterFrom<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Record<L, string>, number]>): void {
+    new Counter({
+      name, help, labelNames, registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.inc(labels, value);
+      },
+    });
+  }
+
   /** A gauge whose value is read when scraped. */
   gauge(name: string, help: string, read: () => number): void {
     new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });

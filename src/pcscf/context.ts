@@ -51,11 +51,6 @@ function uniqueTokens(prefix: string): () => string {
   return () => base + (++n).toString(36);
 }
 
-/** Index of a (transport, family) pair in the socket cache. */
-function kindIndex(transport: Transport, family: IpFamily): number {
-  return (transport === 'tcp' ? 2 : 0) + (family === 6 ? 1 : 0);
-}
-
 export class PcscfContext {
   readonly config: Config;
   readonly sockets: SocketTable;
@@ -76,8 +71,6 @@ export class PcscfContext {
   /** The ipsec-3gpp mechanisms the P-CSCF accepts, as a Security-Server value (RFC 3329 §2.3.1). */
   readonly securityServer: string;
   private readonly limits: SipLimits;
-  /** The first unprotected socket per transport and family (kindIndex): where traffic to the core and to UEs leaves from. */
-  private readonly unprotected: (LocalSocket | undefined)[] = [];
 
   constructor(o: PcscfContextOptions) {
     this.config = o.config;
@@ -97,23 +90,20 @@ export class PcscfContext {
     this.securityServer = serverMechanisms(this.selection);
     const l = o.config.sip.limits;
     this.limits = { maxDatagramBytes: l.max_udp_bytes, maxStreamMessageBytes: l.max_tcp_message_bytes, maxHeaders: l.max_headers, maxLineBytes: l.max_line_bytes };
-    for (const transport of ['udp', 'tcp'] as const) {
-      for (const family of [4, 6] as const) this.unprotected[kindIndex(transport, family)] = o.sockets.unprotected(transport, family);
-    }
 
     const hop = parseNextHop(o.config.sip.next_hop);
     if (hop === null) throw new PcscfError('PCSCF_BAD_NEXT_HOP', `sip.next_hop ${o.config.sip.next_hop} is not sip:<IP>:<port>[;transport=udp|tcp]`);
     const addr = hop.host.startsWith('[') ? hop.host.slice(1, -1) : hop.host;
     this.nextHop = { addr, port: hop.port, transport: hop.transport ?? 'udp' };
-    if (this.socketFor(this.nextHop.transport, familyOf(addr)) === undefined) {
+    if (this.socketFor(this.nextHop.transport, familyOf(addr), 'core') === undefined) {
       throw new PcscfError('PCSCF_NO_CORE_SOCKET',
-        `sip.next_hop ${o.config.sip.next_hop} needs an unprotected ${this.nextHop.transport} socket for IPv${familyOf(addr)} in sip.listen`);
+        `sip.next_hop ${o.config.sip.next_hop} needs an unprotected ${this.nextHop.transport} socket for IPv${familyOf(addr)} facing the core in sip.listen`);
     }
   }
 
-  /** The unprotected socket that sends over `transport` to an address of `family`. */
-  socketFor(transport: Transport, family: IpFamily): LocalSocket | undefined {
-    return this.unprotected[kindIndex(transport, family)];
+  /** The unprotected socket that sends over `transport` to an address of `family` on `side` (the core, or UEs). */
+  socketFor(transport: Transport, family: IpFamily, side: 'access' | 'core'): LocalSocket | undefined {
+    return this.sockets.unprotected(transport, family, side);
   }
 
   /** Parses a message handed over by the main thread (it arrives as a copy: bytes cross threads). Throws SipError. */

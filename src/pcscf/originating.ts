@@ -73,7 +73,7 @@ export function originating(req: InboundRequest, ctx: PcscfContext): Outcome {
     for (const f of msg.fields('p-asserted-identity')) ed.removeField(f);
   }
   if (isRejection(hop)) return hop;
-  const target = targetOf(hop, ctx);
+  const target = targetOf(hop, 'core', ctx);
   if (isRejection(target)) return target;
   removeSecurityHeaders(msg, ed);
   if (initial && createsDialog(msg.method)) recordRoute(msg, ed, ctx.us, 'mo', ctx.sockets.byId(req.rx.socketId), ctx.sockets.byId(target.socketId)!);

@@ -2,8 +2,8 @@
 //
 // What the P-CSCF writes:
 // - Via (RFC 3261 §16.6 item 8): the transport and port of the socket the request leaves from,
-//   with sip.advertised_host as sent-by (a protected socket, issue 6, uses its own address: the UE
-//   reaches it there, not at the advertised name);
+//   with that socket's advertised host as sent-by (its listener's `advertise`, its address, or
+//   sip.advertised_host for a wildcard; a protected socket announces its own address);
 // - Path (RFC 3327 §5.2) on REGISTER: sip:term@<host>:<port>;lr, where the core reaches the P-CSCF,
 //   as Kamailio's example configuration writes it (user "term": the terminating entry point);
 // - Record-Route (RFC 3261 §16.6 item 4): sip:mo@... on originating, sip:mt@... on terminating
@@ -11,7 +11,7 @@
 //   them), with ;transport=tcp when the socket is TCP.
 //
 // "Is this us?" (RFC 3261 §16.4: a Route value that indicates this proxy is removed): the host is
-// sip.advertised_host or the address of one of our sockets, and the port (5060 when absent, 5061
+// sip.advertised_host, the advertised host or the address of one of our sockets, and the port (5060 when absent, 5061
 // for sips) is the port of one of our sockets.
 
 import type { Config } from '../config/index.js';
@@ -25,11 +25,6 @@ export function hostKey(host: string): string {
   return h.toLowerCase();
 }
 
-/** An IP literal as it goes into a URI or a Via: IPv6 in brackets. */
-export function uriHost(addr: string): string {
-  return addr.includes(':') ? `[${addr}]` : addr;
-}
-
 export function defaultPort(scheme: string): number {
   return scheme === 'sips' ? 5061 : 5060;
 }
@@ -37,14 +32,13 @@ export function defaultPort(scheme: string): number {
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
 export class OurUris {
-  private readonly advertised: string;
   private readonly hosts = new Set<string>();
   private readonly ports = new Set<number>();
 
   constructor(config: Config, sockets: SocketTable) {
-    this.advertised = config.sip.advertised_host;
-    this.hosts.add(hostKey(this.advertised));
+    this.hosts.add(hostKey(config.sip.advertised_host));
     for (const s of sockets.list) {
+      this.hosts.add(hostKey(s.advertised));
       if (!WILDCARDS.has(s.local.addr)) this.hosts.add(hostKey(s.local.addr));
       this.ports.add(s.local.port);
     }
@@ -52,8 +46,7 @@ export class OurUris {
 
   /** host:port of a socket as the P-CSCF announces it. */
   hostPort(socket: LocalSocket): string {
-    const host = socket.role === 'unprotected' ? this.advertised : uriHost(socket.local.addr);
-    return `${host}:${socket.local.port}`;
+    return `${socket.advertised}:${socket.local.port}`;
   }
 
   via(socket: LocalSocket, branch: string): string {

@@ -46,7 +46,7 @@ export function register(req: InboundRequest, ctx: PcscfContext): Outcome {
   if (isRejection(info)) return info;
   const security = registerSecurity(msg, ctx);
   if (isRejection(security)) return security;
-  const target = targetOf(ctx.nextHop, ctx);
+  const target = targetOf(ctx.nextHop, 'core', ctx);
   if (isRejection(target)) return target;
   const path = ctx.us.routeValue('term', ctx.sockets.byId(target.socketId)!);
   const unstored = recordPending(info, msg, rx, path, ctx);

@@ -112,10 +112,10 @@ export function looseHop(set: RouteSet, ctx: PcscfContext): Hop | Rejection {
   return isSipUri(set.requestUri) ? hopOfUri(set.requestUri, ctx) : ctx.nextHop;
 }
 
-/** Sends to `hop` from the unprotected socket of its transport and address family. */
-export function targetOf(hop: Hop, ctx: PcscfContext): Target | Rejection {
+/** Sends to `hop` from the unprotected socket of its transport and address family that faces `side`. */
+export function targetOf(hop: Hop, side: 'access' | 'core', ctx: PcscfContext): Target | Rejection {
   const family = familyOf(hop.addr);
-  const socket = ctx.socketFor(hop.transport, family);
-  if (socket === undefined) return reject(503, 'no_socket', `no ${hop.transport} socket for IPv${family}`);
+  const socket = ctx.socketFor(hop.transport, family, side);
+  if (socket === undefined) return reject(503, 'no_socket', `no ${hop.transport} socket for IPv${family} facing the ${side === 'core' ? 'core' : 'UEs'}`);
   return { transport: hop.transport, socketId: socket.id, remote: { addr: hop.addr, port: hop.port } };
 }

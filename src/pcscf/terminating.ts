@@ -21,7 +21,7 @@ import { createsDialog, hopOfUri, looseHop, recordRoute, removeOurRoutes, target
 import type { RouteSet } from './routing.js';
 
 function ueTarget(b: Binding, ctx: PcscfContext): Target | Rejection {
-  return targetOf({ addr: b.receivedAddr, port: b.receivedPort, transport: b.transport }, ctx);
+  return targetOf({ addr: b.receivedAddr, port: b.receivedPort, transport: b.transport }, 'access', ctx);
 }
 
 const ALIAS_PARAM = /;alias=[^;?]*/i;
@@ -40,14 +40,14 @@ function removeAlias(msg: SipMessage, ed: MessageEditor, set: RouteSet): void {
 function inDialogTarget(set: RouteSet, ctx: PcscfContext): Target | Rejection {
   if (set.uris.length > 0) {
     const hop = looseHop(set, ctx);
-    return isRejection(hop) ? hop : targetOf(hop, ctx);
+    return isRejection(hop) ? hop : targetOf(hop, 'access', ctx);
   }
   const callee = calleeBinding(set.requestUri, ctx);
   if (!isRejection(callee)) return ueTarget(callee, ctx);
   const uri = set.requestUri;
   if (!isSipUri(uri) || uri.hostKind === 'domain') return callee;
   const hop = hopOfUri(uri, ctx);
-  return isRejection(hop) ? hop : targetOf(hop, ctx);
+  return isRejection(hop) ? hop : targetOf(hop, 'access', ctx);
 }
 
 export function terminating(req: InboundRequest, ctx: PcscfContext): Outcome {

@@ -11,7 +11,7 @@
 // (Kamailio's issue #4138).
 
 import { isIPv6 } from 'node:net';
-import type { Config } from '../config/index.js';
+import type { Config, ListenerSide } from '../config/index.js';
 import type { Endpoint, Transport } from '../engine/plan.js';
 
 export type SocketRole = 'unprotected' | 'protected-client' | 'protected-server';
@@ -23,6 +23,10 @@ export interface LocalSocket {
   readonly family: IpFamily;
   readonly local: Endpoint;
   readonly role: SocketRole;
+  /** Which network it faces (protected sockets face UEs). */
+  readonly side: ListenerSide;
+  /** Host written in Via, Path and Record-Route for messages through it (IPv6 in brackets). */
+  readonly advertised: string;
   /** UDP sockets and TCP listeners receive; a non-listening TCP endpoint only binds outbound connections. */
   readonly listening: boolean;
 }
@@ -30,19 +34,21 @@ export interface LocalSocket {
 /** Which local sockets `config` asks for; ids are 0..n-1 in this order. */
 export function planSockets(config: Config): LocalSocket[] {
   const list: LocalSocket[] = [];
-  const add = (transport: Transport, addr: string, port: number, role: SocketRole, listening: boolean): void => {
-    list.push({ id: list.length, transport, family: isIPv6(addr) ? 6 : 4, local: { addr, port }, role, listening });
+  const add = (transport: Transport, addr: string, port: number, role: SocketRole, side: ListenerSide, advertised: string, listening: boolean): void => {
+    list.push({ id: list.length, transport, family: isIPv6(addr) ? 6 : 4, local: { addr, port }, role, side, advertised, listening });
   };
-  for (const l of config.sip.listen) add(l.transport, l.address, l.port, 'unprotected', true);
+  for (const l of config.sip.listen) add(l.transport, l.address, l.port, 'unprotected', l.side, l.advertise, true);
   for (const addr of [config.ipsec_listen_addr, config.ipsec_listen_addr6]) {
     if (addr === '') continue;
+    // The UE reaches the protected ports at this address, so that is what they announce.
+    const host = isIPv6(addr) ? `[${addr}]` : addr;
     for (let i = 0; i < config.ipsec_max_connections; i++) {
-      add('udp', addr, config.ipsec_client_port + i, 'protected-client', true);
-      add('tcp', addr, config.ipsec_client_port + i, 'protected-client', false);
+      add('udp', addr, config.ipsec_client_port + i, 'protected-client', 'access', host, true);
+      add('tcp', addr, config.ipsec_client_port + i, 'protected-client', 'access', host, false);
     }
     for (let i = 0; i < config.ipsec_max_connections; i++) {
-      add('udp', addr, config.ipsec_server_port + i, 'protected-server', true);
-      add('tcp', addr, config.ipsec_server_port + i, 'protected-server', true);
+      add('udp', addr, config.ipsec_server_port + i, 'protected-server', 'access', host, true);
+      add('tcp', addr, config.ipsec_server_port + i, 'protected-server', 'access', host, true);
     }
   }
   return list;
@@ -55,15 +61,21 @@ export class SocketTable {
   readonly list: readonly LocalSocket[];
   readonly #byKey = new Map<string, LocalSocket>();
   readonly #protectedAddr = new Map<IpFamily, string>();
-  /** The first unprotected socket of each transport and family, by `${transport}${family}`. */
+  /** The first unprotected socket of each transport, family and side it faces, by `${transport}${family}${side}`. */
   readonly #unprotected = new Map<string, LocalSocket>();
 
   constructor(list: readonly LocalSocket[]) {
     this.list = list;
     for (const s of list) {
       this.#byKey.set(key(s.transport, s.local.addr, s.local.port), s);
-      if (s.role !== 'unprotected') this.#protectedAddr.set(s.family, s.local.addr);
-      else if (!this.#unprotected.has(`${s.transport}${s.family}`)) this.#unprotected.set(`${s.transport}${s.family}`, s);
+      if (s.role !== 'unprotected') {
+        this.#protectedAddr.set(s.family, s.local.addr);
+        continue;
+      }
+      for (const side of ['access', 'core'] as const) {
+        const k = `${s.transport}${s.family}${side}`;
+        if ((s.side === side || s.side === 'both') && !this.#unprotected.has(k)) this.#unprotected.set(k, s);
+      }
     }
   }
 
@@ -86,8 +98,8 @@ export class SocketTable {
     return addr === undefined ? undefined : this.find(transport, addr, port);
   }
 
-  /** The first unprotected socket of a transport and family: where traffic to the core leaves from. */
-  unprotected(transport: Transport, family: IpFamily): LocalSocket | undefined {
-    return this.#unprotected.get(`${transport}${family}`);
+  /** The first unprotected socket of a transport and family facing `side`: where unprotected traffic to the core or to UEs leaves from. */
+  unprotected(transport: Transport, family: IpFamily, side: 'access' | 'core'): LocalSocket | undefined {
+    return this.#unprotected.get(`${transport}${family}${side}`);
   }
 }

@@ -23,8 +23,8 @@ test('every key has the documented default', () => {
     ipsec_preferred_ealg: '',
     sip: {
       listen: [
-        { transport: 'udp', address: '0.0.0.0', port: 5060 },
-        { transport: 'tcp', address: '0.0.0.0', port: 5060 },
+        { transport: 'udp', address: '0.0.0.0', port: 5060, side: 'both', advertise: 'pcscf.example.net' },
+        { transport: 'tcp', address: '0.0.0.0', port: 5060, side: 'both', advertise: 'pcscf.example.net' },
       ],
       advertised_host: 'pcscf.example.net',
       next_hop: 'sip:10.0.0.20:5060',
@@ -43,10 +43,12 @@ test('every key has the documented default', () => {
       temporary_sa_timeout_s: 30,
       create_failure_status: 503,
     },
-    workers: { pool_size: 2, batch_max: 64 },
+    workers: { pool_size: 2, batch_max: 64, max_in_flight: 8192 },
+    contacts: { capacity: 20000 },
     netlink: { queue_max: 4096, timeout_ms: 2000 },
     http: { listen: '127.0.0.1:9090' },
     log: { level: 'info' },
+    shutdown: { grace_s: 5 },
   });
   assert.is(ipsecEnabled(c), false);
 });

@@ -46,7 +46,7 @@ test('environment: top-level and nested keys, numbers, booleans, lists, lists of
   assert.is(c.security.disable_deprecated_algorithms, true);
   assert.equal(c.security.allowed_algorithms, ['hmac-sha-1-96', 'aes-gmac']);
   assert.equal(c.sip.trusted_peers, ['10.1.0.0/16', '2001:db8::/32']);
-  assert.equal(c.sip.listen, [{ transport: 'tcp', address: '::', port: 5070 }]);
+  assert.equal(c.sip.listen, [{ transport: 'tcp', address: '::', port: 5070, side: 'both', advertise: c.sip.advertised_host }]);
   assert.is(c.http.listen, '');
 });
 
@@ -124,15 +124,16 @@ test('--print-config output loads back to the same configuration', () => {
   }
 });
 
-test('src/config/cli.ts prints the effective configuration and reports problems with exit status 2', () => {
+test('pcscf --print-config / --check-config print the effective configuration and report problems with exit status 2', () => {
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/config/cli.ts', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 60_000 });
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 60_000 });
   const ok = run(['--config', 'config/example.yaml', '--print-config']);
   assert.is(ok.status, 0, ok.stderr);
   assert.is(ok.stdout, formatConfig(loadConfig({ argv: ['--config', 'config/example.yaml'], env: {} })));
   const overridden = run(['--config', 'config/example.yaml', '--print-config'], { PCSCF_LOG__LEVEL: 'debug' });
   assert.match(overridden.stdout, /^log:\n {2}level: debug$/m);
-  const bad = run(['--config', 'config/example.yaml'], { PCSCF_IPSEC_SERVER_PORT: '5063' });
+  assert.is(run(['--config', 'config/example.yaml', '--check-config']).stdout, 'configuration is valid\n');
+  const bad = run(['--config', 'config/example.yaml', '--check-config'], { PCSCF_IPSEC_SERVER_PORT: '5063' });
   assert.is(bad.status, 2);
   assert.match(bad.stderr, 'ipsec_server_port: 5063');
   const usage = run(['--bogus']);

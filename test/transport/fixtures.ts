@@ -26,6 +26,7 @@ type Spec = [transport: 'udp' | 'tcp', addr: string, port: number, role?: Socket
 export function sockets(...specs: Spec[]): LocalSocket[] {
   return specs.map(([transport, addr, port, role = 'unprotected', listening = true], id) => ({
     id, transport, family: addr.includes(':') ? 6 : 4, local: { addr, port }, role, listening,
+    side: role === 'unprotected' ? 'both' : 'access', advertised: addr.includes(':') ? `[${addr}]` : addr,
   }));
 }
 

@@ -36,10 +36,25 @@ test('protected ranges: UDP on both, TCP listening on the server range only, cli
   assert.is(table.protectedSocket(4, 'tcp', 6101)?.listening, false);
   assert.is(table.protectedSocket(6, 'udp', 6202)?.local.addr, '2001:db8::1');
   assert.is(table.protectedSocket(4, 'udp', 6300), undefined);
-  assert.is(table.unprotected('udp', 4)?.id, 0);
-  assert.is(table.unprotected('tcp', 4), undefined);
+  assert.is(table.unprotected('udp', 4, 'access')?.id, 0);
+  assert.is(table.unprotected('udp', 4, 'core')?.id, 0);
+  assert.is(table.unprotected('tcp', 4, 'core'), undefined);
+  assert.ok(list.filter((s) => s.role !== 'unprotected').every((s) => s.side === 'access' && s.advertised === (s.family === 6 ? '[2001:db8::1]' : '192.0.2.1')),
+    'protected sockets face UEs and announce their own address');
   assert.is(table.find('udp', '192.0.2.1', 5060)?.role, 'unprotected');
   assert.is(table.byId(list.length), undefined);
+});
+
+test('listeners facing one side: requests to the core and to UEs leave from the socket of their side, each announcing its own host', () => {
+  const list = planSockets(config({
+    PCSCF_SIP__LISTEN: '[{transport: udp, address: 192.0.2.1, port: 5060, side: access}, {transport: udp, address: 198.51.100.1, port: 5060, side: core, advertise: pcscf.core.example}, {transport: udp, address: 203.0.113.1, port: 5070}]',
+  }));
+  const table = new SocketTable(list);
+  assert.equal(list.map((s) => [s.side, s.advertised]), [['access', '192.0.2.1'], ['core', 'pcscf.core.example'], ['both', '203.0.113.1']]);
+  assert.is(table.unprotected('udp', 4, 'access')?.id, 0);
+  assert.is(table.unprotected('udp', 4, 'core')?.id, 1);
+  assert.throws(() => config({ PCSCF_SIP__LISTEN: '[{transport: udp, address: 192.0.2.1, port: 5060, side: access}]' }), /sip.listen.*towards the IMS core/s);
+  assert.throws(() => config({ PCSCF_SIP__LISTEN: '[{transport: udp, address: 192.0.2.1, port: 5060, side: up}]' }), /sip\.listen\[0\]\.side/);
 });
 
 test('the example configuration: unprotected UDP and TCP on 5060, and the default protected ranges of ipsec_listen_addr', () => {
@@ -58,8 +73,9 @@ test('the example configuration: unprotected UDP and TCP on 5060, and the defaul
     'tcp 10.0.0.1:5065 protected-server',
   ]);
   const table = new SocketTable(list);
-  assert.is(table.unprotected('tcp', 4)?.id, 1);
-  assert.is(table.unprotected('udp', 6), undefined);
+  assert.is(table.unprotected('tcp', 4, 'access')?.id, 1);
+  assert.is(table.unprotected('udp', 6, 'core'), undefined);
+  assert.equal(list.slice(0, 2).map((s) => [s.side, s.advertised]), [['both', '10.0.0.1'], ['both', '10.0.0.1']], 'wildcard listeners announce sip.advertised_host');
   assert.is(table.protectedAddress(6), undefined);
 });
 

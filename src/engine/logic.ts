@@ -1,0 +1,117 @@
+// The two ways the P-CSCF logic runs: inline in the main thread (workers: 0), or on a piscina pool
+// whose workers attach the same shared memory. Both decide a batch with decideBatch().
+
+import { Piscina } from 'piscina';
+import type { Config } from '../config/index.js';
+import { decide, PcscfContext } from '../pcscf/index.js';
+import { ContactTable } from '../shared/contact-table.js';
+import { SharedCounters } from '../shared/counters.js';
+import { SocketTable, type LocalSocket } from '../transport/sockets.js';
+import type { Logic } from './dispatcher.js';
+import type { Batch, BatchResult, LogEvent, Plan } from './plan.js';
+
+/** Everything a pool worker needs to build its context: plain data and shared buffers. */
+export interface WorkerInit {
+  readonly config: Config;
+  readonly sockets: readonly LocalSocket[];
+  readonly contacts: SharedArrayBuffer;
+  readonly counters: SharedArrayBuffer;
+}
+
+/** A context that collects the log events of the batch being decided. */
+export interface BatchContext {
+  readonly ctx: PcscfContext;
+  readonly events: LogEvent[];
+}
+
+export function batchContext(init: WorkerInit): BatchContext {
+  const events: LogEvent[] = [];
+  const ctx = new PcscfContext({
+    config: init.config,
+    sockets: new SocketTable(init.sockets),
+    contacts: ContactTable.attach(init.contacts),
+    counters: SharedCounters.attach(init.counters),
+    log: (e) => events.push(e),
+  });
+  return { ctx, events };
+}
+
+export function decideBatch(batch: Batch, bc: BatchContext): BatchResult {
+  const plans: Plan[] = new Array<Plan>(batch.messages.length);
+  for (let i = 0; i < plans.length; i++) plans[i] = decide(batch.messages[i]!, bc.ctx);
+  return { plans, events: bc.events.splice(0) };
+}
+
+export class InlineLogic implements Logic {
+  readonly #bc: BatchContext;
+
+  constructor(init: WorkerInit) {
+    this.#bc = batchContext(init);
+  }
+
+  run(batch: Batch): BatchResult {
+    return decideBatch(batch, this.#bc);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface PoolStats {
+  readonly threads: number;
+  /** Share of the pool's capacity in use since start (piscina's utilization, 0..1). */
+  readonly utilization: number;
+  readonly completed: number;
+  readonly queued: number;
+}
+
+/**
+ * The worker module: pcscf-worker.js beside the compiled code; under tsx (sources run as .ts)
+ * a bootstrap that registers tsx in the worker first, since Node 20 workers inherit neither the
+ * main thread's module hooks nor `--import`.
+ */
+function workerFilename(): string {
+  const ts = import.meta.url.endsWith('.ts');
+  return new URL(ts ? '../workers/pcscf-worker.boot.mjs' : '../workers/pcscf-worker.js', import.meta.url).pathname;
+}
+
+export class PoolLogic implements Logic {
+  readonly #pool: Piscina<Batch, BatchResult>;
+
+  private constructor(pool: Piscina<Batch, BatchResult>) {
+    this.#pool = pool;
+  }
+
+  /** Starts `threads` workers and waits until each has built its context (a bad setup fails here, not on the first message). */
+  static async start(init: WorkerInit, threads: number): Promise<PoolLogic> {
+    const pool = new Piscina<Batch, BatchResult>({
+      filename: workerFilename(),
+      workerData: init,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // Batches are the unit of work: more than one in flight per worker only adds queueing inside it.
+      concurrentTasksPerWorker: 1,
+      maxQueue: 'auto',
+    });
+    const logic = new PoolLogic(pool);
+    try {
+      await Promise.all(Array.from({ length: threads }, () => pool.run({ messages: [] })));
+    } catch (e) {
+      await pool.destroy();
+      throw e;
+    }
+    return logic;
+  }
+
+  run(batch: Batch): Promise<BatchResult> {
+    return this.#pool.run(batch);
+  }
+
+  stats(): PoolStats {
+    return { threads: this.#pool.threads.length, utilization: this.#pool.utilization, completed: this.#pool.completed, queued: this.#pool.queueSize };
+  }
+
+  close(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}

@@ -1,0 +1,205 @@
+// The P-CSCF as one running service: local sockets, shared state, the P-CSCF logic (pool or
+// inline), the transaction layer and the operator's HTTP endpoint, wired together in the main
+// thread. main.ts only parses the command line, logs, and turns signals into stop().
+//
+//   socket --bytes--> Transports --(bytes, rx)--> parse --SipMessage--> ProxyCore.receive
+//   ProxyCore --Inbound--> Dispatcher --batch--> logic --plans--> ProxyCore.apply --> Transports.send
+
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log.js';
+import { HttpApi } from '../http/server.js';
+import { Metrics } from '../metrics/registry.js';
+import { PCSCF_METRICS, PcscfContext, removeExpired } from '../pcscf/index.js';
+import { ContactTable } from '../shared/contact-table.js';
+import { SharedCounters } from '../shared/counters.js';
+import { buildErrorFromRaw, buildResponse, parseMessage, SipError, type SipLimits } from '../sip/index.js';
+import { ProxyCore, TimerQueue } from '../transaction/index.js';
+import { planSockets, sipLimitsOf, SocketTable, transportOptions, Transports, type LocalSocket } from '../transport/index.js';
+import { Dispatcher, type Logic } from './dispatcher.js';
+import { InlineLogic, PoolLogic, type WorkerInit } from './logic.js';
+import { EngineMetrics } from './metrics.js';
+import type { Inbound, LogEvent, RxInfo } from './plan.js';
+
+export interface Service {
+  readonly sockets: readonly LocalSocket[];
+  /** The bound port of the HTTP endpoint, when enabled. */
+  readonly httpPort: number | undefined;
+  /** Stops accepting, lets transactions finish within shutdown.grace_s, releases everything. */
+  stop(): Promise<void>;
+}
+
+/** How often expired and abandoned bindings are swept from the contact table. */
+const EXPIRY_SWEEP_MS = 1000;
+const RETRY_AFTER_S = '5';
+
+export async function startService(config: Config, log: Logger): Promise<Service> {
+  const sockets = planSockets(config);
+  const socketTable = new SocketTable(sockets);
+  const contacts = ContactTable.create({ capacity: config.contacts.capacity });
+  const pcscfCounters = SharedCounters.create(PCSCF_METRICS);
+  const engine = new EngineMetrics();
+  const logEvent = (e: LogEvent): void => log[e.level](e.fields ?? {}, e.msg);
+  // The main thread's own context, for the expiry sweep (the pool workers build theirs from `init`).
+  const mainCtx = new PcscfContext({ config, sockets: socketTable, contacts, counters: pcscfCounters, log: logEvent });
+  const init: WorkerInit = { config, sockets, contacts: contacts.buffer, counters: pcscfCounters.buffer };
+  const logic: Logic & { stats?(): { utilization: number } } =
+    config.workers.pool_size === 0 ? new InlineLogic(init) : await PoolLogic.start(init, config.workers.pool_size);
+
+  const limits = sipLimitsOf(config);
+  const metrics = new Metrics();
+  const batchSize = metrics.histogram('pcscf_pool_batch_size', 'Messages per batch handed to the P-CSCF logic.', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]);
+  const batchSeconds = metrics.histogram('pcscf_pool_batch_seconds', 'Time from handing a batch to the logic to having its plans.', [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5]);
+
+  // Transports and the proxy core refer to each other; the core sends nothing before open() resolved.
+  let transports: Transports | undefined;
+  const dispatcher = new Dispatcher(logic, { batchMax: config.workers.batch_max, maxInFlight: config.workers.max_in_flight }, {
+    apply: (id, plan) => proxy.apply(id, plan),
+    events: (events) => { for (const e of events) logEvent(e); },
+    failed: (messages, error) => {
+      log.error({ err: error, messages: messages.length }, 'the P-CSCF logic failed on a batch');
+      for (const m of messages) {
+        engine.counters.inc(engine.logicFailures);
+        answerLocally(m, 500, 'Server Internal Error');
+      }
+    },
+    batchDone: (size, ms) => {
+      batchSize.observe(size);
+      batchSeconds.observe(ms / 1000);
+    },
+  });
+
+  /** Answers a request with a status of the main thread's own (overload, logic failure); other messages are dropped. */
+  function answerLocally(m: Inbound, status: number, reason: string, headers: [string, string][] = []): void {
+    if (m.kind !== 'request' || m.id === 0) {
+      proxy.apply(m.id, { kind: 'drop', reason: `${status} ${reason}` });
+      return;
+    }
+    const request = parseMessage(Buffer.from(m.bytes), { limits, framing: m.rx.transport === 'udp' ? 'datagram' : 'stream' });
+    proxy.apply(m.id, { kind: 'reply', status, bytes: buildResponse(request, status, reason, { headers }) });
+  }
+
+  const proxy: ProxyCore = new ProxyCore({
+    send: (bytes, target, onError) => {
+      engine.message('out', target.transport, bytes);
+      transports!.send(bytes, target, onError);
+    },
+    decide: (m) => {
+      // Overload: refuse new requests at once rather than queue them behind minutes of work;
+      // responses and stateless messages still go through, they finish work already accepted.
+      if (m.kind === 'request' && m.id !== 0 && dispatcher.overloaded()) {
+        engine.counters.inc(engine.overload);
+        answerLocally(m, 503, 'Service Unavailable', [['Retry-After', RETRY_AFTER_S]]);
+        return;
+      }
+      dispatcher.enqueue(m);
+    },
+    timers: new TimerQueue(),
+    t1Ms: config.sip.timers.t1_ms,
+    t2Ms: config.sip.timers.t2_ms,
+    t4Ms: config.sip.timers.t4_ms,
+    onEvent: (e) => engine.txEvent(e),
+  });
+
+  transports = await Transports.open(sockets, transportOptions(config), {
+    onMessage: (bytes, rx) => receive(bytes, rx, limits),
+    onStreamError: (rx, err) => {
+      engine.malformed(rx.transport, true);
+      log.debug({ remote: rx.remote, code: err.code, reason: err.reason }, 'TCP stream unusable, connection closed');
+    },
+    onCallbackError: (err) => log.error({ err }, 'a transport callback threw'),
+  }).catch(async (e: unknown) => {
+    await logic.close();
+    throw e;
+  });
+
+  function receive(bytes: Buffer, rx: RxInfo, sipLimits: SipLimits): void {
+    engine.message('in', rx.transport, bytes);
+    let msg;
+    try {
+      msg = parseMessage(bytes, { limits: sipLimits, framing: rx.transport === 'udp' ? 'datagram' : 'stream' });
+    } catch (e) {
+      if (!(e instanceof SipError)) throw e;
+      const request = !(bytes.length > 4 && bytes.toString('latin1', 0, 4) === 'SIP/');
+      engine.malformed(rx.transport, request);
+      log.debug({ remote: rx.remote, code: e.code, reason: e.reason, header: e.header }, request ? 'malformed request answered' : 'malformed response dropped');
+      // RFC 3261 §16.3 / RFC 4475: a malformed request gets its error status back (to where it came
+      // from: the Via of a broken message cannot be trusted for routing); a response is dropped.
+      const reply = request ? buildErrorFromRaw(bytes, e) : undefined;
+      if (reply !== undefined) {
+        engine.message('out', rx.transport, reply);
+        transports!.send(reply, { transport: rx.transport, socketId: rx.socketId, remote: rx.remote, ...(rx.connId === undefined ? {} : { connId: rx.connId }) });
+      }
+      return;
+    }
+    proxy.receive(msg, rx);
+  }
+
+  const sweep = setInterval(() => {
+    const removed = removeExpired(mainCtx);
+    if (removed > 0) log.debug({ removed }, 'expired bindings removed');
+  }, EXPIRY_SWEEP_MS);
+
+  metrics.exportShared(pcscfCounters);
+  metrics.exportShared(engine.counters);
+  metrics.gauge('pcscf_bindings', 'Bindings in the contact table (pending and registered).', () => contacts.size);
+  metrics.gauge('pcscf_bindings_capacity', 'Bindings the contact table can hold (contacts.capacity).', () => config.contacts.capacity);
+  metrics.labelledGauge('pcscf_transactions', 'Live transactions.', ['side'], () => {
+    const s = proxy.stats();
+    return [[{ side: 'server' }, s.serverTx], [{ side: 'client' }, s.clientTx]];
+  });
+  metrics.gauge('pcscf_pool_in_flight', 'Messages waiting for or being decided by the P-CSCF logic.', () => dispatcher.inFlight);
+  metrics.gauge('pcscf_pool_utilization', 'Share of the worker pool busy since start (0..1; 0 when inline).', () => logic.stats?.().utilization ?? 0);
+  metrics.gauge('pcscf_tcp_connections', 'Open TCP connections.', () => transports!.stats().connections.open);
+  metrics.counterFrom('pcscf_transport_bytes_total', 'Octets received and sent, by transport.', ['transport', 'direction'], () => {
+    const s = transports!.stats();
+    return [[{ transport: 'udp', direction: 'in' }, s.udp.bytesIn], [{ transport: 'udp', direction: 'out' }, s.udp.bytesOut],
+      [{ transport: 'tcp', direction: 'in' }, s.tcp.bytesIn], [{ transport: 'tcp', direction: 'out' }, s.tcp.bytesOut]];
+  });
+  metrics.counterFrom('pcscf_tcp_connections_closed_total', 'TCP connections closed, by reason.', ['reason'],
+    () => Object.entries(transports!.stats().connections.closed).map(([reason, n]) => [{ reason }, n]));
+  metrics.counterFrom('pcscf_transport_send_errors_total', 'Sends that failed, by transport error code.', ['code'],
+    () => Object.entries(transports!.stats().sendErrors).map(([code, n]) => [{ code }, n]));
+
+  let draining = false;
+  const http = new HttpApi()
+    .route('GET', '/metrics', async () => ({ status: 200, body: await metrics.text(), contentType: metrics.contentType }))
+    .route('GET', '/health', () => ({
+      status: draining ? 503 : 200,
+      body: { status: draining ? 'draining' : 'ok', bindings: contacts.size, transactions: proxy.stats(), inFlight: dispatcher.inFlight },
+    }))
+    .route('GET', '/admin/bindings', (q) => {
+      const limit = Math.min(Number(q.get('limit') ?? 1000) || 1000, 100_000);
+      const aor = q.get('aor');
+      const list = [];
+      for (const [id, b] of contacts.entries()) {
+        if (aor !== null && b.aor !== aor) continue;
+        const { sa, previousSa, ...rest } = b;
+        // CK and IK never leave the P-CSCF (DESIGN.md invariant 2), not even towards its operator.
+        const redact = (s: typeof sa) => (s === undefined ? undefined : { ...s, ck: undefined, ik: undefined });
+        list.push({ id, ...rest, sa: redact(sa), previousSa: redact(previousSa) });
+        if (list.length >= limit) break;
+      }
+      return { status: 200, body: { bindings: list, total: contacts.size } };
+    });
+  let httpPort: number | undefined;
+  if (config.http.listen !== '') {
+    try {
+      httpPort = await http.listen(config.http.listen);
+    } catch (e) {
+      clearInterval(sweep);
+      await Promise.all([transports.close(), logic.close()]);
+      throw e;
+    }
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= (async () => {
+    draining = true;
+    await transports!.stopAccepting();
+    await proxy.drain(config.shutdown.grace_s * 1000, Number(RETRY_AFTER_S));
+    clearInterval(sweep);
+    await Promise.all([transports!.close(), logic.close(), http.close()]);
+  })());
+
+  return { sockets, httpPort, stop };
+}
