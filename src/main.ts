@@ -9,6 +9,7 @@
 
 import { ConfigError, formatConfig, loadConfig } from './config/index.js';
 import { startService } from './engine/service.js';
+import { IpsecError } from './ipsec/errors.js';
 import { createLogger } from './log.js';
 
 const USAGE = `usage: pcscf --config <file> [--print-config | --check-config]
@@ -59,6 +60,8 @@ async function main(argv: readonly string[]): Promise<number> {
     service = await startService(config, log);
   } catch (e) {
     log.fatal({ err: e }, 'the P-CSCF could not start');
+    // What the operator must fix (a kernel without ESP, no CAP_NET_ADMIN) also as plain text.
+    if (e instanceof IpsecError) process.stderr.write(`${e.message}\n`);
     return 1;
   }
   log.info({

@@ -64,6 +64,12 @@ export function ipv6OrEmpty(def: string): Leaf<string> {
   return leaf('"" (disabled) or an IPv6 literal without brackets', def, (v) => (typeof v === 'string' && (v === '' || isIPv6(v)) ? v : undefined));
 }
 
+/** A name such as Kamailio's usrloc domain ("location"): letters, digits, "_", "-" and ".". */
+export function name(def: string): Leaf<string> {
+  return leaf('a name of letters, digits, "_", "-" and "." (1 to 64 characters)', def, (v) =>
+    typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? v : undefined);
+}
+
 export function hostOrEmpty(def: string): Leaf<string> {
   return leaf('"" (derive it) or a hostname, IPv4 literal or IPv6 literal', def, (v) => {
     if (typeof v !== 'string') return undefined;

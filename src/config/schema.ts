@@ -3,7 +3,7 @@
 
 import { AUTH_ALGS, ENC_ALGS } from '../ipsec/algorithms.js';
 import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
-import { addressList, bool, hostOrEmpty, hostPortOrEmpty, int, ipv4OrEmpty, ipv6OrEmpty, listenerList, nameList, nextHopUri, oneOf } from './leaves.js';
+import { addressList, bool, hostOrEmpty, hostPortOrEmpty, int, ipv4OrEmpty, ipv6OrEmpty, listenerList, name, nameList, nextHopUri, oneOf } from './leaves.js';
 import type { Leaf } from './leaves.js';
 import { LOG_LEVELS } from './types.js';
 import type { Config } from './types.js';
@@ -69,6 +69,8 @@ export const SCHEMA: Section<Config> = {
     xfrm_user_marker: int(1, U32_MAX, 143_956_232),
     temporary_sa_timeout_s: int(1, 3600, 30),
     create_failure_status: int(400, 699, 503, STATUS),
+    // 0x400: replies leave the way the request came (TS 33.203 §7.1); src/ipsec/forward.ts.
+    forward_flags: int(0, 2 ** 31 - 1, 0x400, 'an integer from 0 to 2147483647 (ipsec_forward flags, the whole integer)'),
   },
   workers: {
     pool_size: int(0, 256, 2),
@@ -77,6 +79,7 @@ export const SCHEMA: Section<Config> = {
   },
   contacts: {
     capacity: int(16, 16_777_216, 20_000),
+    domain: name('location'),
   },
   netlink: {
     queue_max: int(1, 1_048_576, 4096),

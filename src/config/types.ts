@@ -54,9 +54,10 @@ export interface Config {
     readonly xfrm_user_marker: number;
     readonly temporary_sa_timeout_s: number;
     readonly create_failure_status: number;
+    readonly forward_flags: number;
   };
   readonly workers: { readonly pool_size: number; readonly batch_max: number; readonly max_in_flight: number };
-  readonly contacts: { readonly capacity: number };
+  readonly contacts: { readonly capacity: number; readonly domain: string };
   readonly netlink: { readonly queue_max: number; readonly timeout_ms: number };
   readonly http: { readonly listen: string };
   readonly log: { readonly level: LogLevel };

@@ -6,6 +6,8 @@ import type { Config } from '../config/index.js';
 import { decide, PcscfContext } from '../pcscf/index.js';
 import { ContactTable } from '../shared/contact-table.js';
 import { SharedCounters } from '../shared/counters.js';
+import { ProtectedPorts } from '../shared/protected-ports.js';
+import { SpiAllocator } from '../shared/spi-allocator.js';
 import { SocketTable, type LocalSocket } from '../transport/sockets.js';
 import type { Logic } from './dispatcher.js';
 import type { Batch, BatchResult, LogEvent, Plan } from './plan.js';
@@ -16,6 +18,9 @@ export interface WorkerInit {
   readonly sockets: readonly LocalSocket[];
   readonly contacts: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
+  /** With IPsec enabled: the SPI pool and the protected-port cursors. */
+  readonly spis?: SharedArrayBuffer;
+  readonly ports?: SharedArrayBuffer;
 }
 
 /** A context that collects the log events of the batch being decided. */
@@ -31,6 +36,8 @@ export function batchContext(init: WorkerInit): BatchContext {
     sockets: new SocketTable(init.sockets),
     contacts: ContactTable.attach(init.contacts),
     counters: SharedCounters.attach(init.counters),
+    ...(init.spis === undefined ? {} : { spis: SpiAllocator.attach(init.spis) }),
+    ...(init.ports === undefined ? {} : { ports: ProtectedPorts.attach(init.ports) }),
     log: (e) => events.push(e),
   });
   return { ctx, events };

@@ -6,6 +6,9 @@
 // the main thread applies. The logic never touches a socket or a timer; the main thread never
 // decides routing.
 
+import type { XfrmOp } from '../netlink/xfrm-types.js';
+import type { SaSet } from '../shared/binding.js';
+
 export type Transport = 'udp' | 'tcp';
 
 /** An IP endpoint. `addr` is an IP literal; IPv6 without brackets. */
@@ -53,16 +56,82 @@ export type Inbound =
       readonly context: TxContext;
     };
 
-/** What to do with one inbound message. */
-export type Plan =
+/**
+ * Kernel work the main thread does for the logic (the logic never talks to the netlink worker).
+ * `ops` are submitted through the netlink worker: a creation as one group (rolled back as a whole
+ * when an op fails), a teardown op by op (every delete is tried, whatever happened to the others).
+ */
+export interface XfrmWork {
+  readonly ops: readonly XfrmOp[];
+  /**
+   * SPI pairs (by spi_pc) the work concerns, released by the main thread: for a creation when it
+   * failed and nothing of it is left in the kernel; for a teardown once its deletes are done.
+   */
+  readonly release: readonly number[];
+  /** Why, for logs and metrics. */
+  readonly what: XfrmWhy;
+}
+
+/** Why SAs are created or removed. */
+export type XfrmWhy =
+  | 'register' // ipsecCreate on a 401 / 407
+  | 'superseded' // an unconfirmed set replaced by a newer one (ipsec_create flag 0x01)
+  | 'replaced' // the previous set once a re-registration over the new one was accepted (TS 33.203 §7.4)
+  | 'refused' // the registrar refused the REGISTER that came over a new set
+  | 'deregistered' // the binding was removed by the registrar's answer
+  | 'expired' // the binding expired
+  | 'temporary' // a set never confirmed within security.temporary_sa_timeout_s
+  | 'moved' // the UE registered the binding again from another address
+  | 'unprotected' // the UE registered again without IPsec
+  | 'admin' // ipsecDestroy / ipsecDestroyByContact
+  | 'undo'; // a set created for a 401 that could not be delivered or stored
+
+/** What a successful creation makes of the binding it is for (applied by the main thread). */
+export interface BindingCommit {
+  /** The binding (BindingId of the contact table). */
+  readonly binding: number;
+  /** The UE address the set was built for: the commit fails when the binding has moved to another one. */
+  readonly ueAddr: string;
+  readonly set: SaSet;
+  /** ipsecCreate flags (0x01: remove the set this one supersedes at once). */
+  readonly flags: number;
+}
+
+/** A plan other than `kernel`: what the main thread hands to the transaction layer. */
+export type SipPlan =
   /** Forward a request statefully: the main thread opens a client transaction linked to server transaction `id`. */
-  | { readonly kind: 'forward'; readonly bytes: Uint8Array; readonly target: Target; readonly branch: string; readonly context: TxContext }
+  | { readonly kind: 'forward'; readonly bytes: Uint8Array; readonly target: Target; readonly branch: string; readonly context: TxContext; readonly after?: readonly XfrmWork[] }
   /** Send a response upstream through server transaction `id` (relayed or generated). `target` overrides RFC 3261 §18.2.2. */
-  | { readonly kind: 'reply'; readonly bytes: Uint8Array; readonly status: number; readonly target?: Target }
+  | { readonly kind: 'reply'; readonly bytes: Uint8Array; readonly status: number; readonly target?: Target; readonly after?: readonly XfrmWork[] }
   /** Send without a transaction (ACK for a 2xx, a stateless CANCEL). */
-  | { readonly kind: 'send'; readonly bytes: Uint8Array; readonly target: Target }
+  | { readonly kind: 'send'; readonly bytes: Uint8Array; readonly target: Target; readonly after?: readonly XfrmWork[] }
   /** Nothing to send; `reason` is counted and logged at debug level. */
-  | { readonly kind: 'drop'; readonly reason: string };
+  | { readonly kind: 'drop'; readonly reason: string; readonly after?: readonly XfrmWork[] };
+
+/**
+ * What to do with one inbound message. `after` (any kind): kernel work to start once the message
+ * was handed to the transports (or dropped): the teardown of the SA sets the decision removed from
+ * the contact table, e.g. after the 200 to a de-REGISTER, which leaves over those SAs. Its
+ * failures are logged, counted and retried, and never hold SIP back.
+ */
+export type Plan =
+  | SipPlan
+  /**
+   * DESIGN.md invariant 1, kernel before the 401: submit `work` (the SAs and policies of a new set)
+   * as one group; only when the kernel has acknowledged all of it, apply `commit` to the contact
+   * table and then `then` (the 401 with Security-Server). When the kernel refuses, or the commit
+   * or `then` cannot be carried out, nothing of the set is left: `undo` removes it, `work.release`
+   * frees its SPI pair, and `otherwise` (security.create_failure_status) answers instead.
+   */
+  | {
+      readonly kind: 'kernel';
+      readonly work: XfrmWork;
+      readonly undo: readonly XfrmOp[];
+      readonly commit: BindingCommit;
+      readonly then: SipPlan;
+      readonly otherwise: SipPlan;
+      readonly after?: readonly XfrmWork[];
+    };
 
 export interface Batch {
   readonly messages: readonly Inbound[];

@@ -1,24 +1,34 @@
 // The P-CSCF as one running service: local sockets, shared state, the P-CSCF logic (pool or
-// inline), the transaction layer and the operator's HTTP endpoint, wired together in the main
-// thread. main.ts only parses the command line, logs, and turns signals into stop().
+// inline), the transaction layer, the IPsec side (netlink worker and executor) and the operator's
+// HTTP endpoint, wired together in the main thread. main.ts only parses the command line, logs,
+// and turns signals into stop().
 //
 //   socket --bytes--> Transports --(bytes, rx)--> parse --SipMessage--> ProxyCore.receive
-//   ProxyCore --Inbound--> Dispatcher --batch--> logic --plans--> ProxyCore.apply --> Transports.send
+//   ProxyCore --Inbound--> Dispatcher --batch--> logic --plans--> IpsecExecutor (kernel work)
+//                                                                 --> ProxyCore.apply --> Transports.send
+//
+// IPsec start-up (probe, removal of our leftovers) comes before any socket opens; its shutdown
+// (removal of everything ours) after the drain.
 
-import type { Config } from '../config/index.js';
+import { ipsecEnabled, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { HttpApi } from '../http/server.js';
+import type { HttpReply } from '../http/server.js';
+import { ipsecDestroy, ipsecDestroyByContact, IpsecExecutor, isProtected, isTemporary, sameWay, startIpsec, stopIpsec } from '../ipsec/index.js';
+import type { IpsecRuntime } from '../ipsec/index.js';
 import { Metrics } from '../metrics/registry.js';
 import { PCSCF_METRICS, PcscfContext, removeExpired } from '../pcscf/index.js';
+import type { Binding, SaSet } from '../shared/binding.js';
 import { ContactTable } from '../shared/contact-table.js';
 import { SharedCounters } from '../shared/counters.js';
-import { buildErrorFromRaw, buildResponse, parseMessage, SipError, type SipLimits } from '../sip/index.js';
+import { buildErrorFromRaw, buildResponse, parseMessage, SipError, type SipLimits, type SipMessage } from '../sip/index.js';
 import { ProxyCore, TimerQueue } from '../transaction/index.js';
+import { responseTarget } from '../transaction/response-target.js';
 import { planSockets, sipLimitsOf, SocketTable, transportOptions, Transports, type LocalSocket } from '../transport/index.js';
 import { Dispatcher, type Logic } from './dispatcher.js';
 import { InlineLogic, PoolLogic, type WorkerInit } from './logic.js';
 import { EngineMetrics } from './metrics.js';
-import type { Inbound, LogEvent, RxInfo } from './plan.js';
+import type { Inbound, LogEvent, RxInfo, Target } from './plan.js';
 
 export interface Service {
   readonly sockets: readonly LocalSocket[];
@@ -33,17 +43,50 @@ const EXPIRY_SWEEP_MS = 1000;
 const RETRY_AFTER_S = '5';
 
 export async function startService(config: Config, log: Logger): Promise<Service> {
+  const logEvent = (e: LogEvent): void => log[e.level](e.fields ?? {}, e.msg);
+  const ipsec = ipsecEnabled(config) ? await startIpsec(config, logEvent) : undefined;
+  try {
+    return await startWith(config, log, logEvent, ipsec);
+  } catch (e) {
+    if (ipsec !== undefined) await stopIpsec(ipsec.client, logEvent);
+    throw e;
+  }
+}
+
+/** A binding for the operator: its SA sets without their digests, each marked temporary or established. */
+function bindingView(b: Binding): object {
+  const { sa, previousSa, ...rest } = b;
+  const view = (s: SaSet | undefined, temporary: boolean): object | undefined => {
+    if (s === undefined) return undefined;
+    const { clientDigest: _, ...numbers } = s;
+    return { ...numbers, state: temporary ? 'temporary' : 'established' };
+  };
+  return { ...rest, sa: view(sa, isTemporary(b)), previousSa: view(previousSa, false) };
+}
+
+async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) => void, ipsec: IpsecRuntime | undefined): Promise<Service> {
   const sockets = planSockets(config);
   const socketTable = new SocketTable(sockets);
   const contacts = ContactTable.create({ capacity: config.contacts.capacity });
   const pcscfCounters = SharedCounters.create(PCSCF_METRICS);
   const engine = new EngineMetrics();
-  const logEvent = (e: LogEvent): void => log[e.level](e.fields ?? {}, e.msg);
-  // The main thread's own context, for the expiry sweep (the pool workers build theirs from `init`).
-  const mainCtx = new PcscfContext({ config, sockets: socketTable, contacts, counters: pcscfCounters, log: logEvent });
-  const init: WorkerInit = { config, sockets, contacts: contacts.buffer, counters: pcscfCounters.buffer };
-  const logic: Logic & { stats?(): { utilization: number } } =
+  // The main thread's own context, for the expiry sweep, the IPsec executor and the admin API (the
+  // pool workers build theirs from `init`).
+  const shared = ipsec === undefined ? {} : { spis: ipsec.spis, ports: ipsec.ports };
+  const mainCtx = new PcscfContext({ config, sockets: socketTable, contacts, counters: pcscfCounters, log: logEvent, ...shared });
+  const init: WorkerInit = {
+    config, sockets, contacts: contacts.buffer, counters: pcscfCounters.buffer,
+    ...(ipsec === undefined ? {} : { spis: ipsec.spis.buffer, ports: ipsec.ports.buffer }),
+  };
+  const logic: Logic & { stats?(): { utilization: number; threads: number; completed: number; queued: number } } =
     config.workers.pool_size === 0 ? new InlineLogic(init) : await PoolLogic.start(init, config.workers.pool_size);
+  const executor = ipsec === undefined ? undefined : new IpsecExecutor({
+    xfrm: ipsec.client,
+    ipsec: mainCtx.ipsec!,
+    deliver: (id, plan) => proxy.apply(id, plan),
+    outcomes: { relayed: (status) => mainCtx.metrics.relayedResponse(status), refused: () => mainCtx.metrics.rejected('REGISTER', 'ipsec_unavailable') },
+    log: logEvent,
+  });
 
   const limits = sipLimitsOf(config);
   const metrics = new Metrics();
@@ -53,7 +96,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   // Transports and the proxy core refer to each other; the core sends nothing before open() resolved.
   let transports: Transports | undefined;
   const dispatcher = new Dispatcher(logic, { batchMax: config.workers.batch_max, maxInFlight: config.workers.max_in_flight }, {
-    apply: (id, plan) => proxy.apply(id, plan),
+    apply: (id, plan) => (executor === undefined ? proxy.apply(id, plan) : executor.apply(id, plan)),
     events: (events) => { for (const e of events) logEvent(e); },
     failed: (messages, error) => {
       log.error({ err: error, messages: messages.length }, 'the P-CSCF logic failed on a batch');
@@ -98,6 +141,11 @@ export async function startService(config: Config, log: Logger): Promise<Service
     t2Ms: config.sip.timers.t2_ms,
     t4Ms: config.sip.timers.t4_ms,
     onEvent: (e) => engine.txEvent(e),
+    // A request that came over an SA is answered over it: the responses the proxy writes itself
+    // (408, 487, 500, 503) go back the way the request came, like the ones the logic relays.
+    ...(ipsec === undefined ? {} : {
+      responseTarget: (request: SipMessage, rx: RxInfo): Target => (isProtected(socketTable, rx.socketId) ? sameWay(rx) : responseTarget(request, rx)),
+    }),
   });
 
   transports = await Transports.open(sockets, transportOptions(config), {
@@ -137,6 +185,10 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const sweep = setInterval(() => {
     const removed = removeExpired(mainCtx);
     if (removed > 0) log.debug({ removed }, 'expired bindings removed');
+    if (executor === undefined) return;
+    const notes = mainCtx.ipsec!.takeTeardown();
+    if (notes !== undefined) executor.teardown(notes);
+    executor.retryDue();
   }, EXPIRY_SWEEP_MS);
 
   metrics.exportShared(pcscfCounters);
@@ -159,6 +211,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     () => Object.entries(transports!.stats().connections.closed).map(([reason, n]) => [{ reason }, n]));
   metrics.counterFrom('pcscf_transport_send_errors_total', 'Sends that failed, by transport error code.', ['code'],
     () => Object.entries(transports!.stats().sendErrors).map(([code, n]) => [{ code }, n]));
+  if (ipsec !== undefined && executor !== undefined) ipsecMetrics(metrics, ipsec, executor);
 
   let draining = false;
   const http = new HttpApi()
@@ -173,14 +226,49 @@ export async function startService(config: Config, log: Logger): Promise<Service
       const list = [];
       for (const [id, b] of contacts.entries()) {
         if (aor !== null && b.aor !== aor) continue;
-        const { sa, previousSa, ...rest } = b;
-        // CK and IK never leave the P-CSCF (DESIGN.md invariant 2), not even towards its operator.
-        const redact = (s: typeof sa) => (s === undefined ? undefined : { ...s, ck: undefined, ik: undefined });
-        list.push({ id, ...rest, sa: redact(sa), previousSa: redact(previousSa) });
+        list.push({ id, ...bindingView(b) });
         if (list.length >= limit) break;
       }
       return { status: 200, body: { bindings: list, total: contacts.size } };
-    });
+    })
+    .route('DELETE', '/admin/bindings', (q) => destroy(q))
+    .route('GET', '/admin/status', () => ({
+      status: 200,
+      body: {
+        status: draining ? 'draining' : 'ok',
+        bindings: { size: contacts.size, capacity: config.contacts.capacity },
+        transactions: proxy.stats(),
+        pool: logic.stats?.() ?? { threads: 0, inline: true },
+        dispatcher: { inFlight: dispatcher.inFlight, overloaded: dispatcher.overloaded() },
+        ipsec: ipsec === undefined ? { enabled: false } : {
+          enabled: true,
+          kernel: ipsec.capabilities,
+          netlink: ipsec.client.stats(),
+          executor: executor!.stats(),
+          spiPairs: { inUse: ipsec.spis.inUse, capacity: ipsec.spis.capacity, exhausted: ipsec.spis.exhaustedCount },
+        },
+      },
+    }));
+
+  /**
+   * DELETE /admin/bindings?aor=<AOR>: ipsecDestroy; with &host=<address>&port=<port>:
+   * ipsecDestroyByContact. The bindings go at once; their SAs right after.
+   */
+  function destroy(q: URLSearchParams): HttpReply {
+    const ctx = mainCtx.ipsec;
+    if (ctx === undefined || executor === undefined) return { status: 409, body: { error: 'IPsec is disabled (ipsec_listen_addr and ipsec_listen_addr6 are "")' } };
+    const aor = q.get('aor');
+    const host = q.get('host');
+    const port = q.get('port');
+    if (aor === null || aor === '') return { status: 400, body: { error: 'aor is required' } };
+    if ((host === null) !== (port === null)) return { status: 400, body: { error: 'host and port go together' } };
+    const portNumber = Number(port);
+    if (port !== null && !(Number.isInteger(portNumber) && portNumber >= 1 && portNumber <= 65535)) return { status: 400, body: { error: 'port must be 1-65535' } };
+    const removed = host === null ? ipsecDestroy(ctx, ctx.domain, aor) : ipsecDestroyByContact(ctx, ctx.domain, aor, host, portNumber);
+    const notes = ctx.takeTeardown();
+    if (notes !== undefined) executor.teardown(notes);
+    return { status: 200, body: { removed } };
+  }
   let httpPort: number | undefined;
   if (config.http.listen !== '') {
     try {
@@ -188,6 +276,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     } catch (e) {
       clearInterval(sweep);
       await Promise.all([transports.close(), logic.close()]);
+      await executor?.idle();
       throw e;
     }
   }
@@ -199,7 +288,39 @@ export async function startService(config: Config, log: Logger): Promise<Service
     await proxy.drain(config.shutdown.grace_s * 1000, Number(RETRY_AFTER_S));
     clearInterval(sweep);
     await Promise.all([transports!.close(), logic.close(), http.close()]);
+    if (ipsec !== undefined) {
+      await executor!.idle();
+      await stopIpsec(ipsec.client, logEvent);
+    }
   })());
 
   return { sockets, httpPort, stop };
+}
+
+/** The IPsec gauges and the netlink worker's statistics. */
+function ipsecMetrics(metrics: Metrics, ipsec: IpsecRuntime, executor: IpsecExecutor): void {
+  const sets = (): number => executor.stats().setsInstalled;
+  metrics.gauge('pcscf_ipsec_sas', 'ESP SAs of ours in the kernel (4 per SA set).', () => 4 * sets());
+  metrics.gauge('pcscf_ipsec_policies', 'XFRM policies of ours in the kernel (4 per SA set).', () => 4 * sets());
+  metrics.gauge('pcscf_ipsec_teardowns_retrying', 'SA set removals waiting for a retry after a failed delete.', () => executor.stats().retrying);
+  metrics.gauge('pcscf_spi_pairs_in_use', 'SPI pairs allocated (one per SA set).', () => ipsec.spis.inUse);
+  metrics.gauge('pcscf_spi_pairs_capacity', 'SPI pairs in the pool (ipsec_spi_id_range / 2).', () => ipsec.spis.capacity);
+  metrics.counterFrom('pcscf_spi_pool_exhausted_total', 'SPI pair requests that found the pool empty.', [], () => [[{}, ipsec.spis.exhaustedCount]]);
+  metrics.gauge('pcscf_netlink_queue_depth', 'XFRM ops submitted and not yet answered by the kernel.', () => ipsec.client.stats().queueDepth);
+  metrics.counterFrom('pcscf_netlink_ops_total', 'XFRM ops sent to the kernel, and how many failed.', ['result'], () => {
+    const s = ipsec.client.stats();
+    return [[{ result: 'ok' }, s.ops - s.opsFailed], [{ result: 'failed' }, s.opsFailed]];
+  });
+  metrics.counterFrom('pcscf_netlink_errors_total', 'XFRM ops the kernel refused or that failed, by errno name.', ['errno'],
+    () => Object.entries(ipsec.client.stats().errors).map(([errno, n]) => [{ errno }, n]));
+  metrics.counterFrom('pcscf_netlink_timeouts_total', 'Batches the kernel did not answer within netlink.timeout_ms.', [], () => [[{}, ipsec.client.stats().timeouts]]);
+  metrics.counterFrom('pcscf_netlink_rollbacks_total', 'Groups of ops rolled back because one of their ops failed.', [], () => [[{}, ipsec.client.stats().rollbacks]]);
+  metrics.histogramFrom('pcscf_netlink_batch_ops', 'XFRM ops per datagram sent to the kernel.', () => {
+    const s = ipsec.client.stats();
+    return { buckets: s.opsPerBatch, sum: s.ops, count: s.batches };
+  });
+  metrics.histogramFrom('pcscf_netlink_batch_seconds', 'Kernel round trip of one batch, from sendto to its last acknowledgement.', () => {
+    const l = ipsec.client.stats().kernelLatencyUs;
+    return { buckets: l.buckets.map((b) => ({ le: b.le / 1e6, count: b.count })), sum: l.sum / 1e6, count: l.count };
+  });
 }

@@ -21,7 +21,8 @@ import {
   type XfrmSaId, type XfrmSelector,
 } from '../netlink/xfrm-types.js';
 
-export interface TunnelParams {
+/** What names the kernel objects of a tunnel: enough to delete them. */
+export interface TunnelSelectors {
   family: IpFamily;
   pcscfAddr: string;
   ueAddr: string;
@@ -33,12 +34,16 @@ export interface TunnelParams {
   portUs: number;
   portPc: number;
   portPs: number;
+  /** Selector `user` of everything this process installs (DESIGN.md invariant 4). */
+  marker: number;
+}
+
+/** Everything a tunnel is built from. */
+export interface TunnelParams extends TunnelSelectors {
   alg: AuthAlg;
   ealg: EncAlg;
   ck: Uint8Array;
   ik: Uint8Array;
-  /** Selector `user` of everything this process installs (DESIGN.md invariant 4). */
-  marker: number;
 }
 
 /** The kernel objects of one tunnel: its 4 SAs and 4 policies. */
@@ -67,7 +72,7 @@ interface Flow {
   pcscfDir: PolicyDir;
 }
 
-function flows(p: TunnelParams): Flow[] {
+function flows(p: TunnelSelectors): Flow[] {
   const U = p.ueAddr;
   const P = p.pcscfAddr;
   return [
@@ -78,7 +83,7 @@ function flows(p: TunnelParams): Flow[] {
   ];
 }
 
-function selectorOf(p: TunnelParams, f: Flow): XfrmSelector {
+function selectorOf(p: TunnelSelectors, f: Flow): XfrmSelector {
   const prefix = p.family === 4 ? 32 : 128;
   return {
     family: p.family, saddr: f.src, prefixS: prefix, daddr: f.dst, prefixD: prefix,
@@ -114,7 +119,7 @@ export const buildPcscfSaSet = (p: TunnelParams): TunnelXfrm => build(p, 'pcscf'
 export const buildUeSaSet = (p: TunnelParams): TunnelXfrm => build(p, 'ue');
 
 /** What deletes the set `side` installed (DELSA / DELPOLICY ids; delete the policies first). */
-export function saSetIds(p: TunnelParams, side: Side = 'pcscf'): TunnelXfrmIds {
+export function saSetIds(p: TunnelSelectors, side: Side = 'pcscf'): TunnelXfrmIds {
   const fs = flows(p);
   return {
     sas: fs.map((f) => ({ family: p.family, daddr: f.dst, spi: f.spi, proto: IPPROTO_ESP, saddr: f.src })),

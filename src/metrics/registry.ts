@@ -66,6 +66,22 @@ export class Metrics {
     });
   }
 
+  /**
+   * A histogram kept by another component as cumulative bucket counts (e.g. the netlink worker's
+   * statistics in shared memory), read when scraped. `le` of the last bucket may be Infinity.
+   */
+  histogramFrom(name: string, help: string, read: () => { buckets: readonly { le: number; count: number }[]; sum: number; count: number }): void {
+    const get = async () => {
+      const h = read();
+      const values: { metricName: string; labels: Record<string, string | number>; value: number }[] =
+        h.buckets.map((b) => ({ metricName: `${name}_bucket`, labels: { le: b.le === Infinity ? '+Inf' : b.le }, value: b.count }));
+      values.push({ metricName: `${name}_sum`, labels: {}, value: h.sum }, { metricName: `${name}_count`, labels: {}, value: h.count });
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    };
+    // prom-client registers any object with a name and get(); its types only know its own classes.
+    this.registry.registerMetric({ name, help, type: 'histogram', aggregator: 'sum', get } as unknown as Histogram);
+  }
+
   histogram(name: string, help: string, buckets: number[]): Histogram {
     return new Histogram({ name, help, buckets, registers: [this.registry] });
   }

@@ -7,11 +7,18 @@
 // "pending" binding (or refreshes one), with the short life Kamailio's pcscf_save_pending gives it;
 // a 2xx makes the UE's contact registered, or removes it; any other final answer (but a challenge)
 // removes what the REGISTER left pending.
+//
+// A binding's SA sets (src/ipsec/sets.ts) go with it: every removal takes the binding out of the
+// table and its sets with it in one step, and notes their teardown; a binding that moves to
+// another UE address, or registers again without IPsec, loses its sets. A REGISTER that came over
+// an SA set is the registration of that set's binding, whatever its Contact says (TS 24.229: the
+// protected REGISTER's Contact carries the protected server port, the first one did not).
 
-import type { RxInfo, Transport } from '../engine/plan.js';
-import { BindingPeek } from '../shared/contact-table.js';
+import type { RxInfo, Transport, TxContext, XfrmWhy } from '../engine/plan.js';
+import type { ProtectedOrigin } from '../ipsec/inbound.js';
+import { abandon, changeSets, detach, establish, isTemporary, removeBinding, type SetChange } from '../ipsec/sets.js';
 import { SharedStateError } from '../shared/errors.js';
-import type { Binding, BindingId } from '../shared/binding.js';
+import type { Binding, BindingId, BindingPatch } from '../shared/binding.js';
 import { SipError, isSipUri, parseNameAddr, parseUri, uriParam } from '../sip/index.js';
 import type { Contact, SipMessage, SipUri, Uri } from '../sip/index.js';
 import type { PcscfContext } from './context.js';
@@ -72,7 +79,7 @@ export function findBinding(ctx: PcscfContext, aor: string, uri: SipUri): { id: 
 }
 
 /** Where the REGISTER came from: the fields of a binding that the request, not the registrar, decides. */
-function origin(msg: SipMessage, rx: RxInfo, c: RequestedContact): Pick<Binding, 'contactUri' | 'contactHost' | 'contactPort' | 'receivedAddr' | 'receivedPort' | 'transport' | 'viaHost' | 'viaPort'> {
+function sourceFields(msg: SipMessage, rx: RxInfo, c: RequestedContact): Pick<Binding, 'contactUri' | 'contactHost' | 'contactPort' | 'receivedAddr' | 'receivedPort' | 'transport' | 'viaHost' | 'viaPort'> {
   const via = msg.topVia();
   return {
     contactUri: c.contact.raw,
@@ -96,23 +103,54 @@ function tableRejection(e: SharedStateError): Rejection {
   return isCapacityError(e) ? reject(503, 'capacity', 'Registration capacity exhausted') : reject(400, 'malformed', 'Registration data too long');
 }
 
+/** How a REGISTER asked for security, as its forward recorded it in the client transaction's context. */
+export interface RegisterSecurity {
+  /** It carried an acceptable Security-Client (the registrar's challenge creates a set). */
+  readonly ipsec: boolean;
+  /** The spi_pc of the SA set it came over, when it came over one. */
+  readonly spiPc: number | undefined;
+}
+
+export function registerSecurityOf(context: TxContext): RegisterSecurity {
+  return { ipsec: context.ipsec === true, spiPc: typeof context.sa === 'number' ? context.sa : undefined };
+}
+
+/**
+ * Writes `fields` into binding `id`; its SA sets go when the UE address changes ('moved'), and
+ * `sets` may change them further. The sets removed are noted for teardown.
+ */
+function rewrite(ctx: PcscfContext, id: BindingId, fields: BindingPatch, sets?: (b: Binding) => SetChange | undefined): boolean {
+  const ipsec = ctx.ipsec;
+  if (ipsec === undefined) return ctx.contacts.update(id, fields);
+  return changeSets(ipsec, id, (b) => {
+    const next = { ...b, ...fields };
+    if (fields.receivedAddr !== undefined && hostKey(fields.receivedAddr) !== hostKey(b.receivedAddr)) return detach(next, 'moved');
+    return sets?.(next) ?? { next, removed: [] };
+  }, 'moved');
+}
+
+/** Removes binding `id` with its SA sets (noted for teardown); false when it was already gone. */
+export function removeBindingOf(ctx: PcscfContext, id: BindingId, why: XfrmWhy, when?: (b: Binding) => boolean): boolean {
+  return removeBinding(ctx.contacts, ctx.ipsec, id, why, when) !== undefined;
+}
+
 /**
  * Records the pending binding of each Contact the REGISTER adds (none for a de-registration): a
  * new one, or a pending one refreshed; a registered binding is left as it is until the registrar
- * answers.
+ * answers. A REGISTER over an SA set (`origin`) refreshes that set's binding.
  */
-export function recordPending(info: RegisterInfo, msg: SipMessage, rx: RxInfo, path: string, ctx: PcscfContext): Rejection | undefined {
+export function recordPending(info: RegisterInfo, msg: SipMessage, rx: RxInfo, path: string, ctx: PcscfContext, origin?: ProtectedOrigin): Rejection | undefined {
   if (info.contacts === '*') return undefined;
   const now = ctx.now();
   try {
     for (const c of info.contacts) {
       if (c.expires === 0) continue;
-      const found = findBinding(ctx, info.aor, c.uri);
-      const fields = { ...origin(msg, rx, c), path, expiresAt: now + PENDING_SECONDS, updatedAt: now };
+      const found = origin === undefined ? findBinding(ctx, info.aor, c.uri) : { id: origin.id, binding: origin.binding };
+      const fields = { ...sourceFields(msg, rx, c), path, expiresAt: now + PENDING_SECONDS, updatedAt: now };
       if (found === undefined) {
         ctx.contacts.insert({ state: 'pending', aor: info.aor, serviceRoute: [], associatedUris: [], createdAt: now, ...fields });
       } else if (found.binding.state === 'pending') {
-        ctx.contacts.update(found.id, fields);
+        rewrite(ctx, found.id, fields);
       }
     }
   } catch (e) {
@@ -122,12 +160,23 @@ export function recordPending(info: RegisterInfo, msg: SipMessage, rx: RxInfo, p
   return undefined;
 }
 
-/** Removes what a REGISTER left pending once the registrar refused it. */
-export function dropPending(info: RegisterInfo, ctx: PcscfContext): void {
+/**
+ * Removes what a REGISTER left pending once the registrar refused it; a refused re-registration
+ * over a new SA set gives that set up, and the previous one is in use again.
+ */
+export function dropPending(info: RegisterInfo, ctx: PcscfContext, security: RegisterSecurity): void {
   if (info.contacts === '*') return;
+  const ipsec = ctx.ipsec;
+  const spiPc = security.spiPc;
+  if (ipsec !== undefined && spiPc !== undefined) {
+    const id = ctx.contacts.findBySpi(spiPc);
+    if (id === undefined) return;
+    if (!removeBindingOf(ctx, id, 'refused', (b) => b.state === 'pending')) changeSets(ipsec, id, (b) => abandon(b, spiPc), 'refused');
+    return;
+  }
   for (const c of info.contacts) {
     const found = findBinding(ctx, info.aor, c.uri);
-    if (found?.binding.state === 'pending') ctx.contacts.delete(found.id);
+    if (found?.binding.state === 'pending') removeBindingOf(ctx, found.id, 'refused', (b) => b.state === 'pending');
   }
 }
 
@@ -140,13 +189,11 @@ export function dropPending(info: RegisterInfo, ctx: PcscfContext): void {
  * happened, or undefined when the answer could not be stored (logged and counted; the 2xx is
  * relayed all the same: the registrar has registered the UE).
  */
-export function applyRegistrarAnswer(info: RegisterInfo, msg: SipMessage, rx: RxInfo, answer: SipMessage, ctx: PcscfContext): RegistrationOutcome | undefined {
+export function applyRegistrarAnswer(info: RegisterInfo, msg: SipMessage, rx: RxInfo, answer: SipMessage, ctx: PcscfContext, security: RegisterSecurity): RegistrationOutcome | undefined {
   try {
     if (info.contacts === '*') {
       const from = hostKey(rx.remote.addr);
-      for (const id of ctx.contacts.findByAor(info.aor)) {
-        if (ctx.contacts.get(id)?.receivedAddr === from) ctx.contacts.delete(id);
-      }
+      for (const id of ctx.contacts.findByAor(info.aor)) removeBindingOf(ctx, id, 'deregistered', (b) => b.receivedAddr === from);
       return 'de';
     }
     const answered = answer.contacts();
@@ -162,21 +209,22 @@ export function applyRegistrarAnswer(info: RegisterInfo, msg: SipMessage, rx: Rx
     };
     let kept = false;
     let renewed = false;
+    const overSet = security.spiPc === undefined ? undefined : bindingOfSet(ctx, info.aor, security.spiPc);
     for (const c of info.contacts) {
       const match = listed.find((l) => sameUri(l.uri, c.uri));
       const expires = match === undefined ? 0 : match.contact.expires ?? answerExpires ?? c.expires;
-      const found = findBinding(ctx, info.aor, c.uri);
+      const found = overSet ?? findBinding(ctx, info.aor, c.uri);
       if (expires === 0) {
-        if (found !== undefined) ctx.contacts.delete(found.id);
+        if (found !== undefined) removeBindingOf(ctx, found.id, 'deregistered');
         continue;
       }
-      const fields = { ...origin(msg, rx, c), ...learned, contactUri: match!.contact.raw, expiresAt: now + expires };
+      const fields = { ...sourceFields(msg, rx, c), ...learned, contactUri: match!.contact.raw, expiresAt: now + expires };
       kept = true;
       if (found === undefined) {
         ctx.contacts.insert({ aor: info.aor, createdAt: now, ...fields });
       } else {
         renewed ||= found.binding.state === 'registered';
-        ctx.contacts.update(found.id, fields);
+        rewrite(ctx, found.id, fields, (b) => registeredSets(b, security));
       }
     }
     return !kept ? 'de' : renewed ? 're' : 'initial';
@@ -188,21 +236,43 @@ export function applyRegistrarAnswer(info: RegisterInfo, msg: SipMessage, rx: Rx
   }
 }
 
+/** The binding of `aor` whose SA set has spi_pc `spiPc`. */
+function bindingOfSet(ctx: PcscfContext, aor: string, spiPc: number): { id: BindingId; binding: Binding } | undefined {
+  const id = ctx.contacts.findBySpi(spiPc);
+  const binding = id === undefined ? undefined : ctx.contacts.get(id);
+  return id !== undefined && binding?.aor === aor ? { id, binding } : undefined;
+}
+
+/**
+ * What a registration the registrar accepted makes of the binding's sets: over its newest set,
+ * that set is established and the previous one goes (TS 33.203 §7.4); registered again without
+ * IPsec (no Security-Client, not over a set), it keeps none.
+ */
+function registeredSets(b: Binding, security: RegisterSecurity): SetChange | undefined {
+  if (security.spiPc !== undefined) return establish(b, security.spiPc);
+  if (!security.ipsec && (b.sa !== undefined || b.previousSa !== undefined)) return detach(b, 'unprotected');
+  return undefined;
+}
+
 /**
  * Removes every binding whose time is up: pending ones the registrar never answered, registered
- * ones not renewed (RFC 3261 §10.2.1: a binding the UA does not refresh expires). A pass over the
- * whole table (ContactTable.forEachExpired), for a periodic timer in the main thread; returns how
- * many were removed. Each binding is read again just before its removal, so one renewed by a
- * worker since the pass saw it is kept (the table has no conditional delete: a renewal landing
- * between that read and the delete is lost, a window of a few instructions on a binding already
- * past its expiry).
+ * ones not renewed (RFC 3261 §10.2.1: a binding the UA does not refresh expires), with their SA
+ * sets; and gives up every SA set still temporary security.temporary_sa_timeout_s after its
+ * creation (sets.ts). A pass over the whole table (ContactTable.forEachDue), for a periodic timer
+ * in the main thread; returns how many bindings were removed. Each binding is checked again as
+ * it is removed or changed, so one renewed by a worker since the pass saw it is kept.
  */
 export function removeExpired(ctx: PcscfContext): number {
   const now = ctx.now();
-  const peek = new BindingPeek();
+  const ipsec = ctx.ipsec;
+  const before = ipsec === undefined ? -Infinity : now - ipsec.temporarySeconds;
   let removed = 0;
-  ctx.contacts.forEachExpired(now, (id) => {
-    if (ctx.contacts.peek(id, peek) && peek.expiresAt <= now && ctx.contacts.delete(id)) removed++;
+  ctx.contacts.forEachDue(now, before, (id, why) => {
+    if (why === 'expired') {
+      if (removeBindingOf(ctx, id, 'expired', (b) => b.expiresAt <= now)) removed++;
+    } else if (ipsec !== undefined) {
+      changeSets(ipsec, id, (b) => (isTemporary(b) && b.sa!.createdAt <= before ? abandon(b, b.sa!.spiPc) : undefined), 'temporary');
+    }
   });
   return removed;
 }
@@ -212,7 +282,8 @@ function associatedUris(answer: SipMessage): string[] {
   return answer.values('p-associated-uri').map((v) => parseNameAddr(v.text, 0, v.text.length, 'P-Associated-URI', true).uri);
 }
 
-function usable(b: Binding | undefined, now: number): b is Binding {
+/** A registered binding whose registration has not expired. */
+export function usable(b: Binding | undefined, now: number): b is Binding {
   return b !== undefined && b.state === 'registered' && b.expiresAt > now;
 }
 

@@ -1,5 +1,6 @@
 // What the P-CSCF logic decides with: the configuration, the local sockets, the shared contact
-// table and counters, a clock and the generators of branches and tags, and a sink for log events.
+// table, SPI pool, protected ports and counters, a clock and the generators of branches and tags,
+// and a sink for log events.
 // Built once per worker (or once for the inline mode); everything derived from the configuration
 // (our URIs, the trusted-peer matcher, the next hop, metric cells, socket lookups) is computed
 // here, not per message.
@@ -11,9 +12,12 @@ import { ipsecEnabled, selectionPolicyOf } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { parseNextHop } from '../config/net-syntax.js';
 import type { LogEvent, Transport } from '../engine/plan.js';
+import { IpsecContext } from '../ipsec/context.js';
 import type { SelectionPolicy } from '../secagree/index.js';
 import type { ContactTable } from '../shared/contact-table.js';
 import type { SharedCounters } from '../shared/counters.js';
+import { ProtectedPorts } from '../shared/protected-ports.js';
+import { SpiAllocator } from '../shared/spi-allocator.js';
 import { parseMessage } from '../sip/index.js';
 import type { SipLimits, SipMessage } from '../sip/index.js';
 import type { IpFamily, LocalSocket, SocketTable } from '../transport/sockets.js';
@@ -31,6 +35,9 @@ export interface PcscfContextOptions {
   readonly contacts: ContactTable;
   /** Created from PCSCF_METRICS (src/pcscf/metrics.ts). */
   readonly counters: SharedCounters;
+  /** With IPsec enabled: the shared SPI pool and protected-port cursors (default: private ones, for tests). */
+  readonly spis?: SpiAllocator;
+  readonly ports?: ProtectedPorts;
   /** Unix seconds; default the system clock. */
   readonly now?: () => number;
   /** A Via branch: "z9hG4bK" + a value unique across workers and restarts (RFC 3261 §8.1.1.7). */
@@ -66,7 +73,8 @@ export class PcscfContext {
   readonly metrics: PcscfMetrics;
   /** sip.next_hop: where REGISTERs and requests towards a hostname go. */
   readonly nextHop: Hop;
-  readonly ipsec: boolean;
+  /** The IPsec side; undefined when IPsec is disabled (no ipsec_listen_addr*). */
+  readonly ipsec: IpsecContext | undefined;
   readonly selection: SelectionPolicy;
   /** The ipsec-3gpp mechanisms the P-CSCF accepts, as a Security-Server value (RFC 3329 §2.3.1). */
   readonly securityServer: string;
@@ -85,7 +93,7 @@ export class PcscfContext {
     this.us = new OurUris(o.config, o.sockets);
     this.peers = new TrustedPeers(o.config.sip.trusted_peers);
     this.metrics = new PcscfMetrics(o.counters);
-    this.ipsec = ipsecEnabled(o.config);
+    this.ipsec = ipsecEnabled(o.config) ? this.ipsecContext(o) : undefined;
     this.selection = selectionPolicyOf(o.config);
     this.securityServer = serverMechanisms(this.selection);
     const l = o.config.sip.limits;
@@ -99,6 +107,15 @@ export class PcscfContext {
       throw new PcscfError('PCSCF_NO_CORE_SOCKET',
         `sip.next_hop ${o.config.sip.next_hop} needs an unprotected ${this.nextHop.transport} socket for IPv${familyOf(addr)} facing the core in sip.listen`);
     }
+  }
+
+  private ipsecContext(o: PcscfContextOptions): IpsecContext {
+    const c = o.config;
+    return new IpsecContext({
+      config: c, sockets: o.sockets, contacts: o.contacts, counters: o.counters, now: this.now,
+      spis: o.spis ?? SpiAllocator.create({ spiStart: c.ipsec_spi_id_start, spiRange: c.ipsec_spi_id_range }),
+      ports: o.ports ?? ProtectedPorts.create({ clientPort: c.ipsec_client_port, serverPort: c.ipsec_server_port, maxConnections: c.ipsec_max_connections }),
+    });
   }
 
   /** The unprotected socket that sends over `transport` to an address of `family` on `side` (the core, or UEs). */

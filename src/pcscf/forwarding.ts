@@ -2,6 +2,7 @@
 // forwarding), whichever flow decided where it goes.
 
 import type { Plan, RxInfo, Target, TxContext } from '../engine/plan.js';
+import type { ProtectedOrigin } from '../ipsec/inbound.js';
 import type { MessageEditor, SipMessage } from '../sip/index.js';
 import type { Side } from './classify.js';
 import type { PcscfContext } from './context.js';
@@ -18,6 +19,8 @@ export interface InboundRequest {
   /** The server transaction; 0 for an ACK to a 2xx, which is forwarded without one. */
   readonly id: number;
   readonly side: Side;
+  /** The binding and SA set it came over, when it arrived on a protected port. */
+  readonly origin?: ProtectedOrigin;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface InboundRequest {
  */
 export function validateRequest(msg: SipMessage, ctx: PcscfContext): Rejection | undefined {
   if (msg.maxForwards() === 0) return reject(483, 'too_many_hops');
-  const unsupported = msg.optionTags('proxy-require').filter((t) => !(ctx.ipsec && t.toLowerCase() === SEC_AGREE));
+  const unsupported = msg.optionTags('proxy-require').filter((t) => !(ctx.ipsec !== undefined && t.toLowerCase() === SEC_AGREE));
   if (unsupported.length > 0) return reject(420, 'unsupported_extension', undefined, [['Unsupported', unsupported.join(', ')]]);
   return undefined;
 }

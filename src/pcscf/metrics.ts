@@ -2,6 +2,7 @@
 // the lead creates one SharedCounters from PCSCF_METRICS in the main thread, every worker attaches
 // to its buffer, and PcscfMetrics resolves each cell once so that counting is one atomic add.
 
+import { IPSEC_METRICS } from '../ipsec/metrics.js';
 import type { MetricCell, MetricSpec, SharedCounters } from '../shared/counters.js';
 
 /** Methods counted by name; any other is counted as "other" (the label set is fixed). */
@@ -21,6 +22,10 @@ export type RejectReason =
   | 'sec_agree_required' // security.require_sec_agree and no Security-Client (421 / 494, RFC 3329 §2.3)
   | 'sec_agree_no_offer' // a Security-Client without an acceptable ipsec-3gpp offer (494)
   | 'ipsec_unavailable' // IPsec SAs cannot be created (security.create_failure_status)
+  | 'security_verify' // a protected REGISTER whose Security-Verify or Security-Client does not match (494, RFC 3329 §2.3.1)
+  | 'protected_port' // a request on a protected port that came over no SA set of ours (403)
+  | 'unprotected' // a request of a UE registered with IPsec that did not come over its SAs (sip.unregistered_status)
+  | 'other_identity' // a REGISTER of another AOR over the SAs of a registration (403)
   | 'capacity' // the contact table has no room for the binding (503)
   | 'registrar' // the registrar refused the REGISTER (its final response relayed)
   | 'unregistered' // originating request from a UE without a registered binding (sip.unregistered_status)
@@ -31,7 +36,7 @@ export type RejectReason =
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'malformed', 'too_many_hops', 'unsupported_extension', 'sec_agree_required', 'sec_agree_no_offer', 'ipsec_unavailable',
-  'capacity', 'registrar', 'unregistered', 'unknown_target', 'from_core', 'no_socket', 'internal_error',
+  'security_verify', 'protected_port', 'unprotected', 'other_identity', 'capacity', 'registrar', 'unregistered', 'unknown_target', 'from_core', 'no_socket', 'internal_error',
 ];
 
 /** Why a message was dropped without an answer. */
@@ -42,9 +47,13 @@ export type DropReason =
   | 'trying' // 100 Trying is never forwarded by a stateful proxy (RFC 3261 §16.7 item 5)
   | 'no_transaction' // a message that needs a server transaction arrived without one
   | 'unroutable_ack' // an ACK for a 2xx that cannot be routed (an ACK is never answered)
+  | 'protected_port' // a response on a protected port that came over no SA set of ours
+  | 'no_security_association' // a reply to a UE's protected request whose SA set is gone (it never leaves unprotected)
   | 'internal_error'; // a bug in the logic while handling a response or an ACK
 
-export const DROP_REASONS: readonly DropReason[] = ['malformed_request', 'malformed_response', 'stray_via', 'trying', 'no_transaction', 'unroutable_ack', 'internal_error'];
+export const DROP_REASONS: readonly DropReason[] = [
+  'malformed_request', 'malformed_response', 'stray_via', 'trying', 'no_transaction', 'unroutable_ack', 'protected_port', 'no_security_association', 'internal_error',
+];
 
 /** Why a 2xx to a REGISTER could not be stored (the 2xx is relayed all the same). */
 export type BindingErrorReason = 'capacity' | 'invalid';
@@ -94,6 +103,7 @@ export const PCSCF_METRICS: readonly MetricSpec[] = [
     kind: 'counter',
     labels: { reason: ['capacity', 'invalid'] },
   },
+  ...IPSEC_METRICS,
 ];
 
 function cells<K extends string>(counters: SharedCounters, name: string, label: string, values: readonly K[]): Record<K, MetricCell> {

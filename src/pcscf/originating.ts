@@ -1,16 +1,18 @@
 // A request from a registered UE towards the core (TS 24.229 §5.2.6.3), other than REGISTER:
-//   validate -> the caller's binding (SEARCH_RECEIVED) -> our Route values off ->
+//   validate -> the caller's binding (the one of the SA set it came over; else SEARCH_RECEIVED,
+//   and then it must not be a UE registered with IPsec) -> our Route values off ->
 //   initial request: route set = the binding's Service-Route, P-Asserted-Identity, Record-Route;
 //   in-dialog request: loose routing -> security headers off -> target -> forward.
 
 import type { Binding } from '../shared/binding.js';
 import { parseUri } from '../sip/index.js';
 import type { MessageEditor, SipMessage } from '../sip/index.js';
-import { callerBinding } from './bindings.js';
+import { confirmArrival } from '../ipsec/inbound.js';
+import { callerBinding, usable } from './bindings.js';
 import type { PcscfContext } from './context.js';
 import { forward, validateRequest } from './forwarding.js';
 import type { InboundRequest } from './forwarding.js';
-import { isRejection } from './rejection.js';
+import { isRejection, reject } from './rejection.js';
 import type { Outcome, Rejection } from './rejection.js';
 import { createsDialog, hopOfRoute, looseHop, recordRoute, removeOurRoutes, replaceRoutes, targetOf } from './routing.js';
 import type { Hop, RouteSet } from './routing.js';
@@ -54,11 +56,30 @@ function assertIdentity(msg: SipMessage, ed: MessageEditor, caller: Binding): vo
   for (const f of preferred) ed.removeField(f);
 }
 
+/**
+ * Who sends: over an SA set, the binding of that set (the set is confirmed by the request: TS
+ * 33.203 §7.4); otherwise the binding of the source address, which must not have agreed on IPsec
+ * (its UE sends over its SAs: a request outside them is not its own, or not protected as agreed).
+ */
+function callerOf(req: InboundRequest, ctx: PcscfContext): Binding | Rejection {
+  const o = req.origin;
+  if (o !== undefined) {
+    confirmArrival(ctx.ipsec!, o);
+    return usable(o.binding, ctx.now()) ? o.binding : reject(ctx.config.sip.unregistered_status, 'unregistered', 'Not registered');
+  }
+  const caller = callerBinding(req.rx, ctx);
+  if (ctx.ipsec !== undefined && !isRejection(caller) && (caller.sa !== undefined || caller.previousSa !== undefined)) {
+    ctx.ipsec.metrics.protectedReject('unprotected');
+    return reject(ctx.config.sip.unregistered_status, 'unprotected', 'Not sent over the security association');
+  }
+  return caller;
+}
+
 export function originating(req: InboundRequest, ctx: PcscfContext): Outcome {
   const { msg } = req;
   const invalid = validateRequest(msg, ctx);
   if (invalid !== undefined) return invalid;
-  const caller = callerBinding(req.rx, ctx);
+  const caller = callerOf(req, ctx);
   if (isRejection(caller)) return caller;
 
   const ed = msg.edit();

@@ -1,7 +1,7 @@
 // A request the P-CSCF answers itself instead of forwarding it. Every step returns one as a value;
 // decide() turns it into a reply Plan in one place (counted there by method and reason).
 
-import type { Plan, RxInfo } from '../engine/plan.js';
+import type { Plan, RxInfo, SipPlan } from '../engine/plan.js';
 import { buildResponse, parseMessage } from '../sip/index.js';
 import type { SipMessage } from '../sip/index.js';
 import type { PcscfContext } from './context.js';
@@ -60,6 +60,11 @@ export function isRejection<T extends object>(o: T | Rejection): o is Rejection 
  */
 export function answer(request: SipMessage, r: Rejection, ctx: PcscfContext, fromUe?: RxInfo): Plan {
   ctx.metrics.rejected(request.method, r.why);
+  return rejectionReply(request, r, ctx, fromUe);
+}
+
+/** The reply of answer(), not counted: for a reply that may never be sent (a kernel plan's `otherwise`). */
+export function rejectionReply(request: SipMessage, r: Rejection, ctx: PcscfContext, fromUe?: RxInfo): SipPlan {
   const opts = r.headers === undefined ? { toTag: ctx.newTag() } : { toTag: ctx.newTag(), headers: r.headers };
   let bytes = buildResponse(request, r.status, r.phrase, opts);
   if (fromUe !== undefined) {

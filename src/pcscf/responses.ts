@@ -9,7 +9,7 @@ import type { SipMessage } from '../sip/index.js';
 import type { PcscfContext } from './context.js';
 import type { DropReason } from './metrics.js';
 import { registerAnswer } from './register.js';
-import { removeAkaKeys } from './sec-agree.js';
+import { removeAkaKeys, SEC_AGREE } from './sec-agree.js';
 
 export function drop(reason: DropReason, ctx: PcscfContext): Plan {
   ctx.metrics.droppedMessage(reason);
@@ -32,6 +32,11 @@ export function relayResponse(msg: SipMessage, inbound: Extract<Inbound, { kind:
   const ed = msg.edit();
   ed.removeTopVia();
   if (msg.status === 401 || msg.status === 407) removeAkaKeys(msg, ed);
+  // What Kamailio's ipsec_forward adds to the 200 to a REGISTER that came over SAs (§7.4 item 5).
+  if (inbound.context.flow === 'register' && inbound.context.sa !== undefined && msg.status >= 200 && msg.status < 300) {
+    ed.addHeader('Supported', SEC_AGREE);
+    ed.addHeader('Require', SEC_AGREE);
+  }
   ctx.metrics.relayedResponse(msg.status);
   return { kind: 'reply', bytes: ed.serialize(), status: msg.status };
 }

@@ -1,18 +1,17 @@
-// Security agreement at the P-CSCF (RFC 3329, TS 33.203 Annex H, TS 24.229 §5.2.2), as far as this
-// release goes: no SA is created yet (issue 6), so
+// Security agreement at the P-CSCF (RFC 3329, TS 33.203 Annex H, TS 24.229 §5.2.2):
 // - with IPsec disabled (no ipsec_listen_addr*), sec-agree is an extension the P-CSCF does not
 //   support: Proxy-Require: sec-agree gets 420 (RFC 3261 §16.3 item 5, in forwarding.ts), and a
 //   Security-Client alone is removed and the REGISTER forwarded unprotected;
 // - with IPsec enabled, a REGISTER with an acceptable ipsec-3gpp offer is forwarded, and the
-//   registrar's challenge is where the SAs would be created (createSecurityAssociations): until
-//   they can be, the UE gets security.create_failure_status instead of the 401, never a 401 with
-//   a Security-Server that no SA backs;
+//   registrar's challenge is where the SAs are created (register.ts, src/ipsec/create.ts);
 // - security.require_sec_agree refuses a REGISTER without Security-Client with 421 or 494.
 
 import { isDeprecatedAuth, isDeprecatedEnc, VALID_ALG_PAIRS } from '../ipsec/algorithms.js';
 import { NoOffer, SecAgreeError, parseSecurityHeader, selectOffer } from '../secagree/index.js';
 import type { Selected, SelectionPolicy } from '../secagree/index.js';
+import type { RxInfo } from '../engine/plan.js';
 import type { MessageEditor, OptionTagHeader, SipMessage } from '../sip/index.js';
+import { familyOf } from '../transport/addresses.js';
 import type { PcscfContext } from './context.js';
 import { reject } from './rejection.js';
 import type { Rejection } from './rejection.js';
@@ -55,8 +54,8 @@ function secAgreeRequired(msg: SipMessage, ctx: PcscfContext): Rejection {
 }
 
 /** What a REGISTER from a UE asks of security agreement: forwarded for IPsec, forwarded unprotected, or answered here. */
-export function registerSecurity(msg: SipMessage, ctx: PcscfContext): { ipsec: boolean } | Rejection {
-  if (!ctx.ipsec) return { ipsec: false };
+export function registerSecurity(msg: SipMessage, rx: RxInfo, ctx: PcscfContext): { ipsec: boolean } | Rejection {
+  if (ctx.ipsec === undefined) return { ipsec: false };
   const client = msg.fields('security-client');
   if (client.length === 0) return ctx.config.security.require_sec_agree ? secAgreeRequired(msg, ctx) : { ipsec: false };
   let selected: Selected | NoOffer;
@@ -68,6 +67,10 @@ export function registerSecurity(msg: SipMessage, ctx: PcscfContext): { ipsec: b
   }
   if (selected instanceof NoOffer) {
     return reject(494, 'sec_agree_no_offer', 'No acceptable ipsec-3gpp offer', [['Require', SEC_AGREE], ['Security-Server', ctx.securityServer]]);
+  }
+  const family = familyOf(rx.remote.addr);
+  if (ctx.sockets.protectedAddress(family) === undefined) {
+    return reject(ctx.config.security.create_failure_status, 'ipsec_unavailable', `no IPsec address for IPv${family} (ipsec_listen_addr${family === 6 ? '6' : ''})`);
   }
   return { ipsec: true };
 }
@@ -94,13 +97,4 @@ export function removeSecurityHeaders(msg: SipMessage, ed: MessageEditor): void 
 export function removeAkaKeys(response: SipMessage, ed: MessageEditor): void {
   for (const f of response.fields('www-authenticate')) ed.removeAuthParams(f, ['ck', 'ik']);
   for (const f of response.fields('proxy-authenticate')) ed.removeAuthParams(f, ['ck', 'ik']);
-}
-
-/**
- * Where ipsec_create runs (kamailio-behaviour.md §5): on the registrar's 401 / 407 to a REGISTER
- * that carried an acceptable Security-Client. SAs cannot be created in this release, so the UE gets
- * security.create_failure_status rather than a challenge it could not answer over SAs.
- */
-export function createSecurityAssociations(ctx: PcscfContext): Rejection {
-  return reject(ctx.config.security.create_failure_status, 'ipsec_unavailable', 'IPsec SAs cannot be created in this release');
 }

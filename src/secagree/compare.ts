@@ -9,6 +9,8 @@
 // change of preference, which is what the bidding-down check exists to catch. Quoted strings are
 // compared byte for byte.
 
+import { createHash } from 'node:crypto';
+
 import { SecAgreeError } from './errors.js';
 import { isQValue, parseSecurityHeader } from './grammar.js';
 import type { SecMechanism } from './grammar.js';
@@ -48,6 +50,22 @@ export function verifyMatchesServer(verifyValues: readonly string[], sentServerV
 /** TS 33.203 Annex H: the Security-Client of the protected REGISTER must equal the first one. */
 export function sameSecurityClient(first: readonly string[], second: readonly string[]): true | Mismatch {
   return compareLists(first, second);
+}
+
+/**
+ * A digest that two Sec-Agree lists share exactly when they compare equal here: SHA-256 of their
+ * canonical form (the normalisation above, as JSON). What a P-CSCF keeps of the first
+ * Security-Client to check the second one against (TS 33.203 Annex H) without keeping its text.
+ */
+export function securityListDigest(values: readonly string[]): Buffer | Mismatch {
+  if (values.length === 0) return new Mismatch('MISSING', -1, null, null, null);
+  const list = parseOrMismatch(values, 'actual');
+  if (list instanceof Mismatch) return list;
+  const canonical = list.map((m) => {
+    const name = m.name.toLowerCase();
+    return [name, normalizedParams(m, name === 'ipsec-3gpp').map((p) => [p.name, p.value])];
+  });
+  return createHash('sha256').update(JSON.stringify(canonical)).digest();
 }
 
 function compareLists(expectedValues: readonly string[], actualValues: readonly string[]): true | Mismatch {

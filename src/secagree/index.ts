@@ -13,7 +13,7 @@ export { NoOffer, selectOffer } from './select.js';
 export type { NoOfferCode, Selected, SelectionPolicy } from './select.js';
 export { buildSecurityServer } from './server-header.js';
 export type { SecurityServerParams } from './server-header.js';
-export { Mismatch, sameSecurityClient, verifyMatchesServer } from './compare.js';
+export { Mismatch, sameSecurityClient, securityListDigest, verifyMatchesServer } from './compare.js';
 export type { MismatchCode } from './compare.js';
 export { KeyError, extractAkaKeys } from './aka-keys.js';
 export type { AkaKeys, KeyErrorCode } from './aka-keys.js';

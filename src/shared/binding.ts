@@ -26,9 +26,13 @@ export interface SaSet {
   portPs: number;
   alg: AuthAlg;
   ealg: EncAlg;
-  /** 16 bytes each (TS 33.203 Annex I: CK and IK from AKA). */
-  ck: Uint8Array;
-  ik: Uint8Array;
+  /**
+   * SHA-256 (32 bytes) of the Security-Client that asked for this set, in its canonical form
+   * (src/secagree/compare.ts): TS 33.203 §7.2 / Annex H want the Security-Client of the REGISTER
+   * that arrives over the new set compared with it. The keys (CK, IK) are not kept: once the
+   * kernel holds the SAs, nothing here needs them, so they never sit in shared memory.
+   */
+  clientDigest: Uint8Array;
   createdAt: number;
   /** 0 until protected traffic arrived over this set. */
   confirmedAt: number;

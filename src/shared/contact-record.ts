@@ -81,10 +81,12 @@ export const SA_SPI_PC = 2;
 export const SA_SPI_PS = 3;
 const SA_PORTS_P = 4;            // portPc | portPs << 16
 const SA_ALGS = 5;               // alg | ealg << 8
-const SA_CK = 6;
-const SA_IK = SA_CK + 4;         // right after CK: both are copied out at once
+const SA_DIGEST = 6;             // 8 words: SaSet.clientDigest
 const SA_CREATED = 14;
 const SA_CONFIRMED = 16;
+/** Where the current set's createdAt / confirmedAt live in a record (the expiry sweep reads them). */
+export const SA_CREATED_AT = SA + SA_CREATED;
+export const SA_CONFIRMED_AT = SA + SA_CONFIRMED;
 
 /** Where the UE ports of the SA set at `at` live. */
 const uePortsOf = (at: number): number => (at === SA ? UE_PORTS : PREV_UE_PORTS);
@@ -279,22 +281,20 @@ export class BindingImage {
     r[uePortsOf(at)] = port(`${field}.portUc`, sa.portUc) | (port(`${field}.portUs`, sa.portUs) << 16);
     r[at + SA_PORTS_P] = port(`${field}.portPc`, sa.portPc) | (port(`${field}.portPs`, sa.portPs) << 16);
     r[at + SA_ALGS] = enumIndex(`${field}.alg`, AUTH_ALGS, sa.alg) | (enumIndex(`${field}.ealg`, ENC_ALGS, sa.ealg) << 8);
-    this.recordBytes.set(key16(`${field}.ck`, sa.ck), (at + SA_CK) * 4);
-    this.recordBytes.set(key16(`${field}.ik`, sa.ik), (at + SA_IK) * 4);
+    this.recordBytes.set(digest32(`${field}.clientDigest`, sa.clientDigest), (at + SA_DIGEST) * 4);
     this.putTime(at + SA_CREATED, `${field}.createdAt`, sa.createdAt);
     this.putTime(at + SA_CONFIRMED, `${field}.confirmedAt`, sa.confirmedAt);
   }
 
-  /** The SA set at `at`, with copies of its keys (CK and IK are adjacent: one copy for both). */
+  /** The SA set at `at`, with a copy of its digest. */
   private sa(at: number): SaSet {
-    const keys = this.recordBytes.slice((at + SA_CK) * 4, (at + SA_CK) * 4 + 32);
-    const sa = { ck: keys.subarray(0, 16), ik: keys.subarray(16) } as SaSet;
+    const sa = { clientDigest: this.recordBytes.slice((at + SA_DIGEST) * 4, (at + SA_DIGEST) * 4 + 32) } as SaSet;
     fillSaNumbers(sa, this.record, at);
     return sa;
   }
 }
 
-/** The numeric part of a record, read without materialising strings or keys (ContactTable.peek). */
+/** The numeric part of a record, read without materialising strings or digests (ContactTable.peek). */
 export class SaPeek {
   spiUc = 0;
   spiUs = 0;
@@ -344,7 +344,7 @@ export class BindingPeek {
 }
 
 /** Fills the numbers of the SA set at `at` into a SaPeek or a SaSet. */
-function fillSaNumbers(p: Omit<SaSet, 'ck' | 'ik'>, r: Int32Array, at: number): void {
+function fillSaNumbers(p: Omit<SaSet, 'clientDigest'>, r: Int32Array, at: number): void {
   p.spiUc = r[at + SA_SPI_UC]! >>> 0;
   p.spiUs = r[at + SA_SPI_US]! >>> 0;
   p.spiPc = r[at + SA_SPI_PC]! >>> 0;
@@ -453,8 +453,8 @@ function u32(field: string, value: unknown): number {
   return value | 0;
 }
 
-function key16(field: string, value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== 16) invalid(field, 'must be a Uint8Array of 16 bytes');
+function digest32(field: string, value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== 32) invalid(field, 'must be a Uint8Array of 32 bytes');
   return value;
 }
 

@@ -35,7 +35,7 @@ import {
   ADDR_BYTES_SHIFT, ADDR_INLINE, ADDR_KEY, ADDR_KEY_WORDS, ARENA_UNIT_BYTES, ARENA_UNIT_WORDS, BindingImage, BindingPeek, BLOB_UNIT, BLOB_WORDS, blobHeaderWords, CONTACT_PORT, corrupt, encodeKey,
   EXPIRES, FLAGS, GEN, HAS_PREV, HAS_SA, HASH_ADDR, HOST_IS_ADDR, HASH_AOR, HASH_HOST, hashWords, IMAGE_RANGES, LIVE, MAX_BLOB_UNITS,
   MAX_BLOB_WORDS, mix32, NEXT_ADDR, NEXT_AOR, NEXT_HOST, PORTS, PREV, PREV_UE_PORTS, RECORD_WORDS, S_ADDR, S_AOR, S_HOST, SA, UE_PORTS,
-  SA_SPI_PC, SA_SPI_PS, SEQ, SNAPSHOT_RANGES, SPI_KEY, SPI_LINKED, SPI_NEXT, stringCount, wordsOf, wordsToTime,
+  SA_CONFIRMED_AT, SA_CREATED_AT, SA_SPI_PC, SA_SPI_PS, SEQ, SNAPSHOT_RANGES, SPI_KEY, SPI_LINKED, SPI_NEXT, stringCount, wordsOf, wordsToTime,
 } from './contact-record.js';
 import { SharedStateError } from './errors.js';
 import { readBegin, readValid, writeLock, writeLockIfUnchanged, writeUnlock } from './seqlock.js';
@@ -250,6 +250,36 @@ export class ContactTable {
       writeUnlock(r, base + SEQ, locked);
       return false;
     }
+    this.unlinkAndFree(slot, locked);
+    return true;
+  }
+
+  /**
+   * Removes a binding and returns it exactly as it was removed (read and removed as one step, so
+   * no update slips in between: the caller owns what the binding held, e.g. its SA sets). With
+   * `when`, only if it says so of that binding (a conditional delete: a pure function, which may
+   * run more than once when another thread changes the binding meanwhile). Undefined when the
+   * binding is gone or `when` declined.
+   */
+  take(id: BindingId, when?: (current: Binding) => boolean): Binding | undefined {
+    const slot = this.slotOf(id);
+    if (slot < 0) return undefined;
+    const base = slot * RECORD_WORDS;
+    for (;;) {
+      const s = this.snapshot(slot, this.snap);
+      if (s === NOT_FOUND || this.snap.record[GEN] !== genOf(id)) return undefined;
+      const current = this.snap.decode();
+      if (when !== undefined && !when(current)) return undefined;
+      if (!writeLockIfUnchanged(this.records, base + SEQ, s)) continue;
+      this.unlinkAndFree(slot, (s + 1) | 0);
+      return current;
+    }
+  }
+
+  /** The delete itself, with the record locked as `locked`: out of the indexes, cleared, unlocked, its blob and slot freed. */
+  private unlinkAndFree(slot: number, locked: number): void {
+    const base = slot * RECORD_WORDS;
+    const r = this.records;
     this.byAddr.unlink(this.byAddr.bucketOf(r[base + HASH_ADDR]!), this.byAddr.ref(slot, 0));
     this.byHost.unlink(this.byHost.bucketOf(r[base + HASH_HOST]!), this.byHost.ref(slot, 0));
     this.byAor.unlink(this.byAor.bucketOf(r[base + HASH_AOR]!), this.byAor.ref(slot, 0));
@@ -265,7 +295,6 @@ export class ContactTable {
     this.arena.free(unit, words);
     this.slots.release(slot);
     Atomics.sub(this.meta, SIZE, 1);
-    return true;
   }
 
   /** The binding, or undefined when the id is stale or was never issued. */
@@ -275,7 +304,7 @@ export class ContactTable {
     return this.snap.decode();
   }
 
-  /** Fills `out` with the binding's numbers (state, ports, expiry, both SA sets without keys),
+  /** Fills `out` with the binding's numbers (state, ports, expiry, both SA sets without digests),
    * read consistently without decoding strings. False when the id is stale. */
   peek(id: BindingId, out: BindingPeek): boolean {
     const slot = this.slotOf(id);
@@ -299,11 +328,23 @@ export class ContactTable {
    * TS 33.203 §7.1), so a protected request from U:port_uc finds it.
    */
   findByReceived(addr: string, port: number, transport?: Transport): BindingId | undefined {
+    if (!this.setReceivedQuery(addr, port, transport)) return undefined;
+    return this.first(this.byAddr, hashWords(this.keyWords, 0, this.queryWords), BY_RECEIVED);
+  }
+
+  /** Every binding findByReceived() would consider a match, appended to `out` (several bindings
+   * of one UE address may share a port: the caller tells them apart, e.g. by SA tuple). */
+  findAllByReceived(addr: string, port: number, transport?: Transport, out: BindingId[] = []): BindingId[] {
+    if (this.setReceivedQuery(addr, port, transport)) this.walk(this.byAddr, hashWords(this.keyWords, 0, this.queryWords), BY_RECEIVED, out);
+    return out;
+  }
+
+  private setReceivedQuery(addr: string, port: number, transport: Transport | undefined): boolean {
     const t = transport === undefined ? -1 : TRANSPORTS.indexOf(transport);
-    if ((transport !== undefined && t < 0) || !this.setKey(addr, true, BINDING_LIMITS.hostBytes)) return undefined;
+    if ((transport !== undefined && t < 0) || !this.setKey(addr, true, BINDING_LIMITS.hostBytes)) return false;
     this.queryPort = port;
     this.queryTransport = t;
-    return this.first(this.byAddr, hashWords(this.keyWords, 0, this.queryWords), BY_RECEIVED);
+    return true;
   }
 
   /** SEARCH_NORMAL: the first binding whose Contact is at host:port. */
@@ -333,26 +374,47 @@ export class ContactTable {
    * a periodic sweep.
    */
   forEachExpired(now: number, fn: (id: BindingId, expiresAt: number) => void): number {
+    return this.forEachDue(now, -Infinity, (id, why, expiresAt) => fn(id, expiresAt));
+  }
+
+  /**
+   * One sweep for two kinds of work: fn(id, 'expired', expiresAt) for every binding with
+   * expiresAt <= now, and fn(id, 'temporary', expiresAt) for every other binding whose current SA
+   * set is still temporary (never confirmed by traffic, or a previous set still kept beside it)
+   * and was created at or before `temporaryBefore`. Returns how many calls were made. fn runs
+   * outside any lock and may delete or update; each binding is read consistently, numbers only.
+   * O(capacity): meant for the periodic sweep of the main thread.
+   */
+  forEachDue(now: number, temporaryBefore: number, fn: (id: BindingId, why: 'expired' | 'temporary', expiresAt: number) => void): number {
     let n = 0;
     const r = this.records;
+    const w = this.peekWords;
     for (let slot = 0; slot < this.capacity; slot++) {
       if (!this.slots.isSet(slot)) continue;
       const base = slot * RECORD_WORDS;
       let flags: number;
       let gen: number;
-      let expiresAt: number;
       for (;;) {
         const s = readBegin(r, base + SEQ);
         flags = r[base + FLAGS]!;
         gen = r[base + GEN]!;
-        this.peekWords[EXPIRES] = r[base + EXPIRES]!;
-        this.peekWords[EXPIRES + 1] = r[base + EXPIRES + 1]!;
+        w[EXPIRES] = r[base + EXPIRES]!;
+        w[EXPIRES + 1] = r[base + EXPIRES + 1]!;
+        w[SA_CREATED_AT] = r[base + SA_CREATED_AT]!;
+        w[SA_CREATED_AT + 1] = r[base + SA_CREATED_AT + 1]!;
+        w[SA_CONFIRMED_AT] = r[base + SA_CONFIRMED_AT]!;
+        w[SA_CONFIRMED_AT + 1] = r[base + SA_CONFIRMED_AT + 1]!;
         if (readValid(r, base + SEQ, s)) break;
       }
-      expiresAt = wordsToTime(this.peekWords, EXPIRES);
-      if ((flags & LIVE) !== 0 && expiresAt <= now) {
+      if ((flags & LIVE) === 0) continue;
+      const id = (gen * SLOT_LIMIT + slot) as BindingId;
+      const expiresAt = wordsToTime(w, EXPIRES);
+      if (expiresAt <= now) {
         n++;
-        fn((gen * SLOT_LIMIT + slot) as BindingId, expiresAt);
+        fn(id, 'expired', expiresAt);
+      } else if ((flags & HAS_SA) !== 0 && ((flags & HAS_PREV) !== 0 || wordsToTime(w, SA_CONFIRMED_AT) === 0) && wordsToTime(w, SA_CREATED_AT) <= temporaryBefore) {
+        n++;
+        fn(id, 'temporary', expiresAt);
       }
     }
     return n;

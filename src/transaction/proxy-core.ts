@@ -37,6 +37,12 @@ export interface ProxyCoreDeps {
   t4Ms: number;
   /** Timer C (§16.6 item 11): more than 3 minutes; 181 s by default. */
   timerCMs?: number;
+  /**
+   * Where the responses to a request go when no Plan says otherwise (the responses the proxy
+   * generates itself, 408 / 487 / 500 / 503); default RFC 3261 §18.2.2 (response-target.ts). The
+   * P-CSCF answers requests from protected ports the way they came, over their SA (TS 33.203 §7.1).
+   */
+  responseTarget?(request: SipMessage, rx: RxInfo): Target;
   onEvent?(e: TxEvent): void;
 }
 
@@ -144,21 +150,28 @@ export class ProxyCore {
     else this.#response(msg, rx);
   }
 
-  /** The P-CSCF logic's decision for the Inbound message with this `id` (0: no server transaction). */
-  apply(id: number, plan: Plan): void {
+  /**
+   * The P-CSCF logic's decision for the Inbound message with this `id` (0: no server transaction).
+   * True when it was carried out (the request forwarded or sent, the reply handed to its server
+   * transaction, the drop done); false when it was discarded or invalid (a `kernel` plan is the
+   * IPsec executor's to carry out, never this core's).
+   */
+  apply(id: number, plan: Plan): boolean {
     const ctx = id === 0 ? undefined : this.#contexts.get(id);
     if (ctx !== undefined && ctx.pending > 0 && --ctx.pending === 0) this.#deps.timers.stop(ctx.guard);
+    let done = false;
     if (!validPlan(plan)) {
       this.#invalidPlan(ctx);
     } else {
       switch (plan.kind) {
-        case 'forward': this.#forward(ctx, plan); break;
-        case 'reply': this.#replyPlan(ctx, plan); break;
-        case 'send': this.#deps.send(plan.bytes, plan.target); break;
-        case 'drop': this.#event({ type: 'plan-dropped', reason: String(plan.reason) }); break;
+        case 'forward': done = this.#forward(ctx, plan); break;
+        case 'reply': done = this.#replyPlan(ctx, plan); break;
+        case 'send': this.#deps.send(plan.bytes, plan.target); done = true; break;
+        case 'drop': this.#event({ type: 'plan-dropped', reason: String(plan.reason) }); done = true; break;
       }
     }
     if (ctx !== undefined) this.#settle(ctx);
+    return done;
   }
 
   stats(): ProxyCoreStats {
@@ -231,6 +244,7 @@ export class ProxyCore {
     const tx = msg.method === 'INVITE'
       ? new InviteServerTransaction(this.#host, msg, rx, id, key, branch === undefined)
       : new NonInviteServerTransaction(this.#host, msg, rx, id, key, branch === undefined);
+    if (this.#deps.responseTarget !== undefined) tx.target = this.#deps.responseTarget(msg, rx);
     const ctx = new ResponseContext(id, tx, this.#guardOwner);
     this.#contexts.set(id, ctx);
     this.#table.addServer(tx);
@@ -260,7 +274,7 @@ export class ProxyCore {
   /** During shutdown: "503 (Service Unavailable) ... The server MAY indicate when the client should retry the request in a Retry-After header field" (§21.5.4). */
   #refuse(msg: SipMessage, rx: RxInfo): void {
     const bytes = buildResponse(msg, 503, REASONS[503], { headers: [['Retry-After', String(this.#retryAfterS)]] });
-    this.#deps.send(bytes, responseTarget(msg, rx));
+    this.#deps.send(bytes, this.#deps.responseTarget?.(msg, rx) ?? responseTarget(msg, rx));
     this.#event(EVENTS.refused);
   }
 
@@ -453,20 +467,20 @@ export class ProxyCore {
 
   // ---- Plans ----
 
-  #forward(ctx: ResponseContext | undefined, plan: Extract<Plan, { kind: 'forward' }>): void {
+  #forward(ctx: ResponseContext | undefined, plan: Extract<Plan, { kind: 'forward' }>): boolean {
     const server = ctx?.server;
     // The server transaction no longer wants it: gone, answered (the 487 of a CANCEL, the 500 of
     // the decision guard), or cancelled.
     if (ctx === undefined || server === undefined || server.terminated || server.finalStatus !== 0
       || (ctx.cancelled && server.kind === 'invite-server')) {
       this.#event(EVENTS.planDiscarded);
-      return;
+      return false;
     }
     // §17.1: "There is no client transaction for ACK"; a CANCEL the proxy sends itself (§16.10).
     const method = requestMethod(plan.bytes);
     if (method === '' || method === 'ACK' || method === 'CANCEL') {
       this.#invalidPlan(ctx);
-      return;
+      return false;
     }
     // §16.6 item 10: "A stateful proxy MUST create a new client transaction for this request as
     // described in Section 17.1 and instructs the transaction to send the request using the
@@ -476,12 +490,13 @@ export class ProxyCore {
       : new NonInviteClientTransaction(this.#host, plan.branch, method, plan.bytes, plan.target, ctx.id, plan.context ?? NO_CONTEXT);
     if (!this.#table.addClient(tx)) {
       this.#invalidPlan(ctx);
-      return;
+      return false;
     }
     ctx.clients.push(tx);
     ctx.forwarded = true;
     this.#event(EVENTS.created[tx.kind]);
     tx.start();
+    return true;
   }
 
   /**
@@ -494,12 +509,12 @@ export class ProxyCore {
     this.#generate(ctx, 500);
   }
 
-  #replyPlan(ctx: ResponseContext | undefined, plan: Extract<Plan, { kind: 'reply' }>): void {
+  #replyPlan(ctx: ResponseContext | undefined, plan: Extract<Plan, { kind: 'reply' }>): boolean {
     // RFC 6026 §8.9: "If the server transaction is no longer available to handle the
     // transmission, the response is simply discarded."
     if (ctx === undefined || ctx.server.terminated) {
       this.#event(EVENTS.planDiscarded);
-      return;
+      return false;
     }
     const server = ctx.server;
     const previous = server.target;
@@ -507,7 +522,9 @@ export class ProxyCore {
     if (!this.#respond(ctx, plan.bytes, plan.status)) {
       server.target = previous;
       this.#event(EVENTS.planDiscarded);
+      return false;
     }
+    return true;
   }
 
   // ---- Response contexts ----

@@ -86,15 +86,22 @@ export function text(bytes: Uint8Array): string {
 }
 
 export function expectForward(plan: Plan, to: Endpoint, context: TxContext, transport: Transport = 'udp'): string {
-  assert.is(plan.kind, 'forward', `expected a forward, got ${JSON.stringify(plan.kind === 'drop' ? plan : { kind: plan.kind, text: text(plan.bytes) })}`);
+  assert.is(plan.kind, 'forward', `expected a forward, got ${describe(plan)}`);
   if (plan.kind !== 'forward') throw new Error('unreachable');
   assert.equal(plan.target, { transport, socketId: transport === 'udp' ? 0 : 1, remote: to });
   assert.equal(plan.context, context);
   return text(plan.bytes);
 }
 
+/** A plan in an assertion message. */
+export function describe(plan: Plan): string {
+  if (plan.kind === 'drop') return JSON.stringify(plan);
+  if (plan.kind === 'kernel') return `kernel plan then ${describe(plan.then)} / otherwise ${describe(plan.otherwise)}`;
+  return JSON.stringify({ kind: plan.kind, text: text(plan.bytes) });
+}
+
 export function expectReply(plan: Plan, status: number): string {
-  assert.is(plan.kind, 'reply', `expected a reply, got ${plan.kind === 'drop' ? plan.reason : plan.kind}`);
+  assert.is(plan.kind, 'reply', `expected a reply, got ${describe(plan)}`);
   if (plan.kind !== 'reply') throw new Error('unreachable');
   assert.is(plan.status, status);
   assert.is(plan.target, undefined);

@@ -11,7 +11,7 @@ import type { Endpoint, Inbound, Plan, Transport } from '../../src/engine/plan.j
 import { decide } from '../../src/pcscf/index.js';
 import { parseMessage } from '../../src/sip/index.js';
 import type { SipMessage } from '../../src/sip/index.js';
-import { CHALLENGE, CORE, INITIAL_REGISTER, UE, authRegister, harness, registerAlice, registered, rx, sip } from './fixtures.js';
+import { CHALLENGE, CORE, INITIAL_REGISTER, UE, authRegister, describe, harness, registerAlice, registered, rx, sip } from './fixtures.js';
 import type { Harness } from './fixtures.js';
 
 const RFC4475 = new URL('../../../shared/testdata/rfc4475/', import.meta.url);
@@ -131,6 +131,15 @@ function checkPlan(h: Harness, plan: Plan, input: SipMessage | undefined): void 
       assert.is(m.status, plan.status);
       return;
     }
+    case 'kernel': {
+      // A kernel plan holds an SPI pair until the main thread is done with it: give it back as a
+      // failed creation would, and check both answers it may lead to.
+      assert.equal(plan.work.release, [plan.commit.set.spiPc]);
+      h.ctx.ipsec!.spis.release(plan.commit.set.spiPc);
+      checkPlan(h, plan.then, input);
+      checkPlan(h, plan.otherwise, input);
+      return;
+    }
     case 'forward':
     case 'send': {
       const m = parseMessage(Buffer.from(plan.bytes));
@@ -158,7 +167,7 @@ function run(h: Harness, msg: Inbound): void {
   try {
     checkPlan(h, plan, parsed(msg.bytes));
   } catch (e) {
-    const shown = plan.kind === 'drop' ? plan.reason : Buffer.from(plan.bytes).toString('latin1');
+    const shown = describe(plan);
     throw new Error(`${String(e)}\n--- ${msg.kind} ${msg.id} from ${msg.rx.remote.addr}/${msg.rx.transport}:\n${Buffer.from(msg.bytes).toString('latin1')}\n--- ${plan.kind}:\n${shown}`);
   }
 }

@@ -135,7 +135,9 @@ test('the metric declarations are accepted by SharedCounters, every counter at 0
   const counters = SharedCounters.create(PCSCF_METRICS);
   const names = counters.collect().map((f) => f.name);
   assert.equal(names, ['pcscf_registrations_total', 'pcscf_registrations_rejected_total', 'pcscf_requests_rejected_total', 'pcscf_requests_routed_total',
-    'pcscf_responses_relayed_total', 'pcscf_messages_dropped_total', 'pcscf_binding_errors_total']);
+    'pcscf_responses_relayed_total', 'pcscf_messages_dropped_total', 'pcscf_binding_errors_total',
+    'pcscf_security_verify_mismatches_total', 'pcscf_protected_port_rejects_total', 'pcscf_ipsec_create_failures_total',
+    'pcscf_ipsec_sets_created_total', 'pcscf_ipsec_sets_removed_total', 'pcscf_ipsec_teardown_failures_total']);
   assert.ok(counters.collect().every((f) => f.kind === 'counter' && f.samples.every((s) => s.value === 0)));
 });
 

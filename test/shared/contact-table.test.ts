@@ -223,7 +223,7 @@ test('field limits: at the limit is kept, one byte over is refused', () => {
     { state: 'gone' as Binding['state'] }, { transport: 'sctp' as Transport }, { receivedPort: 65536 }, { viaPort: 1.5 },
     { expiresAt: Number.NaN }, { aor: 7 as unknown as string }, { serviceRoute: 'x' as unknown as string[] },
     { associatedUris: [3 as unknown as string] },
-    { sa: typicalSa(1, { spiPc: -1 }) }, { sa: typicalSa(1, { spiPs: 2 ** 32 }) }, { sa: typicalSa(1, { ck: new Uint8Array(15) }) },
+    { sa: typicalSa(1, { spiPc: -1 }) }, { sa: typicalSa(1, { spiPs: 2 ** 32 }) }, { sa: typicalSa(1, { clientDigest: new Uint8Array(16) }) },
     { sa: typicalSa(1, { alg: 'hmac-sha-256' as 'null' }) }, { previousSa: typicalSa(1, { portUc: -5 }) },
   ];
   for (const patch of invalid) throwsCode(() => t.insert(typicalBinding(1, patch)), 'FIELD_INVALID');

@@ -7,8 +7,7 @@ export function typicalSa(spiPc: number, overrides: Partial<SaSet> = {}): SaSet 
     spiUc: 0x5a3c_1001, spiUs: 0x5a3c_1002, portUc: 31800, portUs: 31801,
     spiPc, spiPs: spiPc + 1, portPc: 5100, portPs: 6100,
     alg: 'hmac-sha-1-96', ealg: 'aes-cbc',
-    ck: Uint8Array.from({ length: 16 }, (_, i) => 0xc0 + i),
-    ik: Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i),
+    clientDigest: Uint8Array.from({ length: 32 }, (_, i) => 0xc0 + i),
     createdAt: 1_767_225_600, confirmedAt: 0,
     ...overrides,
   };

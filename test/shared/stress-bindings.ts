@@ -23,7 +23,7 @@ export function stressSa(version: number, spiPc: number): SaSet {
     spiUc: version, spiUs: version + 1, portUc: 20000 + 2 * (version % 5000), portUs: 20001 + 2 * (version % 5000),
     spiPc, spiPs: spiPc + 1, portPc: 5100 + (version % 10), portPs: 6100 + (version % 10),
     alg: version % 2 === 0 ? 'hmac-sha-1-96' : 'hmac-md5-96', ealg: version % 3 === 0 ? 'null' : 'aes-cbc',
-    ck: new Uint8Array(16).fill(b), ik: new Uint8Array(16).fill(255 - b),
+    clientDigest: Uint8Array.from({ length: 32 }, (_, i) => (i < 16 ? b : 255 - b)),
     createdAt: version, confirmedAt: version / 2,
   };
 }
@@ -100,6 +100,6 @@ export function hotConsistent(b: Binding, i: number): boolean {
   const [cur, prev] = v % 2 === 0 ? [a, c] : [c, a];
   return b.updatedAt === v && b.viaHost === `hot${v}.stress.test` && b.associatedUris[0] === `tel:+${v}` &&
     b.contactUri.length === `<sip:hot${i}@192.0.2.${i}>;v=${v};`.length + (v % 61) && b.contactUri.includes(`;v=${v};`) &&
-    b.sa?.spiPc === cur && b.sa.spiUc === v && b.sa.ck[0] === (v & 255) && b.sa.ck[15] === (v & 255) && b.sa.createdAt === v &&
-    b.previousSa?.spiPc === prev && b.previousSa.spiUc === v + 1 && b.previousSa.ik[7] === (255 - ((v + 1) & 255));
+    b.sa?.spiPc === cur && b.sa.spiUc === v && b.sa.clientDigest[0] === (v & 255) && b.sa.clientDigest[15] === (v & 255) && b.sa.createdAt === v &&
+    b.previousSa?.spiPc === prev && b.previousSa.spiUc === v + 1 && b.previousSa.clientDigest[23] === (255 - ((v + 1) & 255));
 }
