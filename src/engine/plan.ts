@@ -93,8 +93,8 @@ export interface BindingCommit {
   /** The UE address the set was built for: the commit fails when the binding has moved to another one. */
   readonly ueAddr: string;
   readonly set: SaSet;
-  /** ipsecCreate flags (0x01: remove the set this one supersedes at once). */
-  readonly flags: number;
+  /** The spi_pc of the superseded set whose SAs the plan's `before` deleted: only its SPI pair is owed. */
+  readonly deleted?: number;
 }
 
 /** A plan other than `kernel`: what the main thread hands to the transaction layer. */
@@ -125,6 +125,13 @@ export type Plan =
    */
   | {
       readonly kind: 'kernel';
+      /**
+       * Deletes tried (each on its own, whatever their outcome) before `work`: ipsec_create flag
+       * 0x01, the binding's unconfirmed set that the new one supersedes, so that a UE that offers
+       * the same SPIs again (an SQN resynchronisation) does not collide with it in the kernel.
+       * Its SPI pair is released when the commit takes it out of the binding (commit.deleted).
+       */
+      readonly before?: readonly XfrmOp[];
       readonly work: XfrmWork;
       readonly undo: readonly XfrmOp[];
       readonly commit: BindingCommit;

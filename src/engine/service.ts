@@ -183,7 +183,7 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
   }
 
   const sweep = setInterval(() => {
-    const removed = removeExpired(mainCtx);
+    const removed = removeExpired(mainCtx, executor === undefined ? undefined : (id) => executor.creating(id));
     if (removed > 0) log.debug({ removed }, 'expired bindings removed');
     if (executor === undefined) return;
     const notes = mainCtx.ipsec!.takeTeardown();

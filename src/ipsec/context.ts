@@ -87,13 +87,16 @@ export class IpsecContext {
     };
   }
 
-  /** Notes that `set` (of the UE at `ueAddr`) left the contact table and its SAs must go. */
-  teardown(ueAddr: string, set: SaSet, why: XfrmWhy): void {
+  /**
+   * Notes that `set` (of the UE at `ueAddr`) left the contact table and its SAs must go; with
+   * `deleted`, they are already gone and only its SPI pair is owed.
+   */
+  teardown(ueAddr: string, set: SaSet, why: XfrmWhy, deleted = false): void {
     const sel = this.selectors(ueAddr, set);
     // A set is only ever created for a family with a protected address, and the configuration
     // cannot change while the process runs.
     if (sel === undefined) return;
-    this.pending.push({ ops: deleteOps(saSetIds(sel)), release: [set.spiPc], what: why });
+    this.pending.push({ ops: deleted ? [] : deleteOps(saSetIds(sel)), release: [set.spiPc], what: why });
   }
 
   /** The teardown noted since the last call, or undefined. */

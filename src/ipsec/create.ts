@@ -17,7 +17,7 @@ import { familyOf } from '../transport/addresses.js';
 import type { IpsecContext } from './context.js';
 import type { CreateFailure } from './metrics.js';
 import { buildPcscfSaSet, createOps, deleteOps, saSetIds, type TunnelParams } from './sa-set.js';
-import { establishedSet } from './sets.js';
+import { establishedSet, isTemporary } from './sets.js';
 
 /** ipsecCreate flag 0x01: "delete unused tunnels before every registration" (see api.ts). */
 export const CREATE_DELETE_UNUSED = 0x01;
@@ -91,11 +91,13 @@ export function createSet(ctx: IpsecContext, flags: number, s: CreateSubject): P
     s.edit.addHeader('Supported', 'sec-agree');
     s.edit.addHeader('Security-Server', buildSecurityServer({ ...ports, spiPc: pair.spiPc, spiPs: pair.spiPs, alg: offer.algText, ealg: offer.ealgText }));
     const then: SipPlan = { kind: 'reply', bytes: s.edit.serialize(), status: s.response.status };
+    const superseded = (flags & CREATE_DELETE_UNUSED) !== 0 && isTemporary(binding) ? ctx.selectors(binding.receivedAddr, binding.sa!) : undefined;
     return {
       kind: 'kernel',
+      ...(superseded === undefined ? {} : { before: deleteOps(saSetIds(superseded)) }),
       work: { ops, release: [pair.spiPc], what: 'register' },
       undo: deleteOps(saSetIds(params)),
-      commit: { binding: s.binding, ueAddr, set, flags },
+      commit: { binding: s.binding, ueAddr, set, ...(superseded === undefined ? {} : { deleted: superseded.spiPc }) },
       then,
       otherwise: s.otherwise,
     };

@@ -19,7 +19,7 @@
 import type { BindingCommit, LogEvent, Plan, SipPlan, XfrmWork } from '../engine/plan.js';
 import type { GroupResult, OpResult, XfrmOp } from '../netlink/xfrm-types.js';
 import { SharedStateError } from '../shared/errors.js';
-import type { BindingId } from '../shared/binding.js';
+import type { BindingId, SaSet } from '../shared/binding.js';
 import type { IpsecContext } from './context.js';
 import type { CreateFailure } from './metrics.js';
 import { abandon, attach, changeSets } from './sets.js';
@@ -81,16 +81,30 @@ function asResult(e: unknown): OpResult {
   return { ok: false, code: 'SYSCALL_FAILED', errno: 0, errnoName: typeof code === 'string' ? code : 'UNKNOWN', message: e instanceof Error ? e.message : String(e) };
 }
 
-/** The commit of a created set: into its binding, unless the binding is gone or now belongs to another UE address. */
+/**
+ * The commit of a created set: into its binding, unless the binding is gone or now belongs to
+ * another UE address. The set it supersedes is torn down, or only its SPI pair released when the
+ * plan's `before` already deleted its SAs (their identities may now be the new set's).
+ */
 export function commitSet(ipsec: IpsecContext, c: BindingCommit): boolean {
   const ueAddr = c.ueAddr.toLowerCase();
-  return changeSets(ipsec, c.binding as BindingId, (b) => (b.receivedAddr.toLowerCase() === ueAddr ? attach(b, c.set) : undefined), 'superseded');
+  let removed: readonly SaSet[] = [];
+  const stored = ipsec.contacts.update(c.binding as BindingId, (b) => {
+    if (b.receivedAddr.toLowerCase() !== ueAddr) return undefined;
+    const change = attach(b, c.set);
+    removed = change.removed;
+    return change.next;
+  });
+  if (stored) for (const s of removed) ipsec.teardown(ueAddr, s, 'superseded', s.spiPc === c.deleted);
+  return stored;
 }
 
 export class IpsecExecutor {
   readonly #o: IpsecExecutorOptions;
   readonly #clock: () => number;
   readonly #installed = new Set<number>();
+  /** Bindings with a set being created (the sweep leaves their temporary set alone meanwhile). */
+  readonly #creating = new Map<number, number>();
   #retries: Retry[] = [];
   #inFlight = 0;
   #idle: (() => void)[] = [];
@@ -125,6 +139,15 @@ export class IpsecExecutor {
     for (const r of due) this.#teardown(r.work, r.attempt);
   }
 
+  /**
+   * Whether a set is being created for this binding. Its temporary set must not be given up
+   * meanwhile: its SAs may share identities with the new set's (a UE that offers its SPIs again),
+   * and deleting them after the new set exists would take the new set's with them.
+   */
+  creating(binding: number): boolean {
+    return this.#creating.has(binding);
+  }
+
   stats(): IpsecExecutorStats {
     return { inFlight: this.#inFlight, setsInstalled: this.#installed.size, retrying: this.#retries.length };
   }
@@ -137,11 +160,21 @@ export class IpsecExecutor {
 
   #create(id: number, plan: Extract<Plan, { kind: 'kernel' }>): void {
     this.#begin();
-    this.#o.xfrm.submit([...plan.work.ops]).then(
+    const binding = plan.commit.binding;
+    this.#creating.set(binding, (this.#creating.get(binding) ?? 0) + 1);
+    const before = plan.before === undefined || plan.before.length === 0
+      ? Promise.resolve()
+      : Promise.all(plan.before.map((op) => this.#o.xfrm.submit([op]).catch(asResult)));
+    before.then(() => this.#o.xfrm.submit([...plan.work.ops])).then(
       (r) => this.#created(id, plan, r),
       (e: unknown) => this.#notSubmitted(id, plan, e),
     ).catch((e: unknown) => this.#o.log({ level: 'error', msg: 'IPsec executor failed on a kernel plan', fields: { error: String(e) } }))
-      .finally(() => this.#end());
+      .finally(() => {
+        const n = this.#creating.get(binding)! - 1;
+        if (n === 0) this.#creating.delete(binding);
+        else this.#creating.set(binding, n);
+        this.#end();
+      });
   }
 
   #created(id: number, plan: Extract<Plan, { kind: 'kernel' }>, r: GroupResult): void {

@@ -83,7 +83,7 @@ function without(b: Binding, keys: readonly SetSlot[]): Binding {
 export function attach(b: Binding, set: SaSet): SetChange {
   const current = b.sa;
   if (current === undefined) return { next: { ...b, sa: set }, removed: [] };
-  if (isTemporary(b)) return { next: { ...b, sa: set }, removed: [current] };
+  if (isTemporary(b)) return { next: { ...b, sa: set }, removed: [current], why: 'superseded' };
   return { next: { ...b, sa: set, previousSa: current }, removed: [] };
 }
 
@@ -98,7 +98,7 @@ export function confirm(b: Binding, spiPc: number, now: number): SetChange | und
 /** Undefined unless `spiPc` is sa and a previous set is still kept. */
 export function establish(b: Binding, spiPc: number): SetChange | undefined {
   if (b.sa?.spiPc !== spiPc || b.previousSa === undefined) return undefined;
-  return { next: without(b, ['previousSa']), removed: [b.previousSa] };
+  return { next: without(b, ['previousSa']), removed: [b.previousSa], why: 'replaced' };
 }
 
 /** Undefined unless `spiPc` is sa. */

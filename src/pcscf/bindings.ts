@@ -260,9 +260,10 @@ function registeredSets(b: Binding, security: RegisterSecurity): SetChange | und
  * sets; and gives up every SA set still temporary security.temporary_sa_timeout_s after its
  * creation (sets.ts). A pass over the whole table (ContactTable.forEachDue), for a periodic timer
  * in the main thread; returns how many bindings were removed. Each binding is checked again as
- * it is removed or changed, so one renewed by a worker since the pass saw it is kept.
+ * it is removed or changed, so one renewed by a worker since the pass saw it is kept. `busy`
+ * names bindings whose temporary set must be left alone for now (a new set is being created).
  */
-export function removeExpired(ctx: PcscfContext): number {
+export function removeExpired(ctx: PcscfContext, busy?: (id: BindingId) => boolean): number {
   const now = ctx.now();
   const ipsec = ctx.ipsec;
   const before = ipsec === undefined ? -Infinity : now - ipsec.temporarySeconds;
@@ -270,7 +271,7 @@ export function removeExpired(ctx: PcscfContext): number {
   ctx.contacts.forEachDue(now, before, (id, why) => {
     if (why === 'expired') {
       if (removeBindingOf(ctx, id, 'expired', (b) => b.expiresAt <= now)) removed++;
-    } else if (ipsec !== undefined) {
+    } else if (ipsec !== undefined && busy?.(id) !== true) {
       changeSets(ipsec, id, (b) => (isTemporary(b) && b.sa!.createdAt <= before ? abandon(b, b.sa!.spiPc) : undefined), 'temporary');
     }
   });
