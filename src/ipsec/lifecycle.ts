@@ -38,9 +38,12 @@ function kernelMessage(config: Config, caps: KernelCapabilities): string | undef
   if (config.ipsec_listen_addr6 !== '' && !caps.esp.ipv6) missing.push(`IPv6 (ipsec_listen_addr6 ${config.ipsec_listen_addr6})`);
   if (missing.length === 0 && caps.algorithms.some((a) => a.ok)) return undefined;
   const what = missing.length > 0 ? `ESP for ${missing.join(' and ')}` : 'any of the algorithm pairs the configuration allows';
-  return `IPsec is enabled, but this kernel cannot create ${what}. ${caps.message} ` +
-    "The algorithms the kernel knows are listed in /proc/crypto (grep -E '^name' /proc/crypto). " +
-    'To run without IPsec, set ipsec_listen_addr and ipsec_listen_addr6 to "".';
+  return [
+    `IPsec is enabled, but this kernel cannot create ${what}.`,
+    caps.message,
+    "The algorithms the kernel knows are listed in /proc/crypto (grep -E '^name' /proc/crypto).",
+    'To run without IPsec, set ipsec_listen_addr and ipsec_listen_addr6 to "".',
+  ].join('\n');
 }
 
 /** Starts the netlink worker, checks the kernel, removes our leftovers, creates the SPI pool and port cursors. */

@@ -169,7 +169,7 @@ export function targetOf(plan: SipPlan | undefined): Target | undefined {
   return plan !== undefined && plan.kind !== 'drop' ? plan.target : undefined;
 }
 
-export function replyText(plan: SipPlan | undefined, status: number): string {
+export function replyText(plan: Plan | undefined, status: number): string {
   assert.ok(plan !== undefined, 'a plan was delivered');
   assert.is(plan!.kind, 'reply');
   if (plan!.kind !== 'reply') throw new Error('unreachable');
