@@ -1,7 +1,7 @@
 // Which side a request comes from: a source address inside `sip.trusted_peers` is a node of the IMS
 // core (I-CSCF, S-CSCF, AS), anything else is a UE (TS 24.229 §5.2: the P-CSCF is the UE's first
-// hop; requests from the core towards a UE are "terminating"). Protected ports (issue 6) will add
-// their own rule: what arrives over an SA always comes from the UE that owns it.
+// hop; requests from the core towards a UE are "terminating"). What arrives on a protected port
+// always comes from the UE that owns the SA (decide.ts).
 //
 // One check per message, so the matcher works on numbers: IPv4 networks as (address, mask) pairs
 // of 32-bit words, IPv6 networks as four words each. node:net's BlockList does the same job at

@@ -7,7 +7,9 @@
 // server port 5064; after a re-registration client port 5066).
 
 import type { Endpoint, Inbound, Plan, RxInfo, SipPlan, Target, Transport, TxContext } from '../../src/engine/plan.js';
-import { IpsecExecutor } from '../../src/ipsec/executor.js';
+import { IpsecExecutor, type XfrmSubmitter } from '../../src/ipsec/executor.js';
+import type { ProtectedPorts } from '../../src/shared/protected-ports.js';
+import type { SpiAllocator } from '../../src/shared/spi-allocator.js';
 import { decide, removeExpired } from '../../src/pcscf/index.js';
 import * as assert from 'uvu/assert';
 
@@ -27,6 +29,7 @@ export const UE_PS = 5064; // the UE's protected server port
 export const UE_PC2 = 5066; // its client port after a re-registration
 
 export interface IpsecHarness extends Harness {
+  /** The fake kernel (unused when the harness runs over a real one). */
   readonly kernel: FakeKernel;
   readonly executor: IpsecExecutor;
   /** Plans handed to the transaction layer, in order. */
@@ -45,8 +48,15 @@ export interface IpsecHarness extends Harness {
   protectedRx(remote: Endpoint, local: number, transport?: Transport): RxInfo;
 }
 
-export function ipsecHarness(env: Record<string, string> = {}): IpsecHarness {
-  const h = harness({ ...IPSEC_ENV, ...env });
+/** A real netlink client and the shared state it goes with (the ESP suites), instead of the fake kernel. */
+export interface RealKernel {
+  readonly xfrm: XfrmSubmitter;
+  readonly spis: SpiAllocator;
+  readonly ports: ProtectedPorts;
+}
+
+export function ipsecHarness(env: Record<string, string> = {}, real?: RealKernel): IpsecHarness {
+  const h = harness({ ...IPSEC_ENV, ...env }, real === undefined ? {} : { spis: real.spis, ports: real.ports });
   const ipsec = h.ctx.ipsec!;
   const kernel = new FakeKernel();
   const delivered: { id: number; plan: SipPlan }[] = [];
@@ -57,7 +67,7 @@ export function ipsecHarness(env: Record<string, string> = {}): IpsecHarness {
     delivered,
     deliverable: true,
     executor: new IpsecExecutor({
-      xfrm: kernel,
+      xfrm: real?.xfrm ?? kernel,
       ipsec,
       deliver: (id, plan) => {
         if (!self.deliverable) return false;
@@ -72,6 +82,7 @@ export function ipsecHarness(env: Record<string, string> = {}): IpsecHarness {
       const before = delivered.length;
       self.executor.apply(inbound.id, decide(inbound, h.ctx));
       await settle();
+      await self.executor.idle();
       return delivered.slice(before).find((d) => d.id === inbound.id)?.plan;
     },
     async sweep() {
@@ -80,6 +91,7 @@ export function ipsecHarness(env: Record<string, string> = {}): IpsecHarness {
       if (notes !== undefined) self.executor.teardown(notes);
       self.executor.retryDue();
       await settle();
+      await self.executor.idle();
       return removed;
     },
     decide: (inbound) => decide(inbound, h.ctx),

@@ -6,7 +6,7 @@
 
 import * as assert from 'uvu/assert';
 
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import type { Endpoint, Inbound, LogEvent, Plan, RxInfo, Transport, TxContext } from '../../src/engine/plan.js';
 import { PCSCF_METRICS, PcscfContext, decide } from '../../src/pcscf/index.js';
 import type { PcscfContextOptions } from '../../src/pcscf/index.js';
@@ -30,9 +30,9 @@ export interface Harness {
   advance(seconds: number): void;
 }
 
-/** A context over a fresh contact table and counters; `env` overrides configuration keys (PCSCF_*). */
-export function harness(env: Record<string, string> = {}, options: Partial<PcscfContextOptions> = {}): Harness {
-  const config = loadConfig({
+/** The configuration of the test P-CSCF; `env` overrides keys (PCSCF_*). */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
     argv: [],
     env: {
       PCSCF_SIP__NEXT_HOP: 'sip:10.0.0.20:5060',
@@ -43,6 +43,11 @@ export function harness(env: Record<string, string> = {}, options: Partial<Pcscf
       ...env,
     },
   });
+}
+
+/** A context over a fresh contact table and counters; `env` overrides configuration keys (PCSCF_*). */
+export function harness(env: Record<string, string> = {}, options: Partial<PcscfContextOptions> = {}): Harness {
+  const config = testConfig(env);
   const contacts = ContactTable.create({ capacity: 64 });
   const counters = SharedCounters.create(PCSCF_METRICS);
   const events: LogEvent[] = [];

@@ -288,8 +288,8 @@ test('REGISTER with sec-agree in Proxy-Require and IPsec disabled: 420 Unsupport
 
 const IPSEC = { PCSCF_IPSEC_LISTEN_ADDR: '10.0.0.1', PCSCF_IPSEC_CLIENT_PORT: '5100', PCSCF_IPSEC_SERVER_PORT: '6100' };
 
-test('IPsec enabled, REGISTER with Security-Client: forwarded for IPsec; the 401 becomes create_failure_status, pending dropped', () => {
-  const h = harness({ ...IPSEC, PCSCF_SECURITY__CREATE_FAILURE_STATUS: '503' });
+test('IPsec enabled, REGISTER with Security-Client: forwarded for IPsec without the security headers; the 401 becomes a kernel plan', () => {
+  const h = harness(IPSEC);
   const withProxyRequire = INITIAL_REGISTER.replace('Require: sec-agree\r\n', 'Require: sec-agree\r\nProxy-Require: sec-agree\r\n');
   const reg = request(withProxyRequire, UE);
   const sent = decide(reg, h.ctx);
@@ -298,18 +298,24 @@ test('IPsec enabled, REGISTER with Security-Client: forwarded for IPsec; the 401
   assert.match(forwarded, '\r\nSupported: path,sec-agree\r\n');
   assert.is(bindingOf(h)?.state, 'pending');
   const plan = decide(response(CHALLENGE, reg, { flow: 'register', ipsec: true }), h.ctx);
-  assert.is(expectReply(plan, 503), sip([
-    'SIP/2.0 503 Service Unavailable (IPsec SAs cannot be created in this release)',
-    UE_VIA,
-    'From: <sip:alice@ims.example.net>;tag=reg1',
-    'To: <sip:alice@ims.example.net>;tag=pctag1',
-    'Call-ID: reg@10.45.0.7',
-    'CSeq: 1 REGISTER',
-    'Content-Length: 0',
-  ]));
+  assert.is(plan.kind, 'kernel', 'the 401 waits for the kernel (test/ipsec/registration.test.ts)');
+  assert.is(bindingOf(h)?.state, 'pending', 'the pending binding stays for the set');
+  assert.is(count(h, 'pcscf_responses_relayed_total', { class: '4xx' }), 0, 'not relayed before the kernel has the SAs');
+});
+
+test('IPsec enabled: a REGISTER with Security-Client and two Contacts is refused (an SA set belongs to one binding)', () => {
+  const h = harness(IPSEC);
+  const two = INITIAL_REGISTER.replace(/(Contact: .*\r\n)/, '$1Contact: <sip:alice@10.45.0.7:5070>\r\n');
+  assert.match(expectReply(decide(request(two, UE), h.ctx), 400), /^SIP\/2.0 400 Bad Request \(One Contact per protected registration\)\r\n/);
   assert.is(h.contacts.size, 0);
+});
+
+test('IPsec enabled for IPv4 only: an IPv6 UE asking for sec-agree gets create_failure_status at once', () => {
+  const h = harness({ ...IPSEC, PCSCF_SIP__LISTEN: '[{transport: udp, address: 10.0.0.1, port: 5060}, {transport: udp, address: "2001:db8::1", port: 5060}]' });
+  const v6 = { addr: '2001:db8::7', port: 5060 };
+  const reg = INITIAL_REGISTER.replace('Via: SIP/2.0/UDP 10.45.0.7:5060', 'Via: SIP/2.0/UDP [2001:db8::7]:5060');
+  assert.match(expectReply(decide(request(reg, v6), h.ctx), 503), /^SIP\/2.0 503 Service Unavailable \(no IPsec address for IPv6 \(ipsec_listen_addr6\)\)\r\n/);
   assert.is(count(h, 'pcscf_registrations_rejected_total', { reason: 'ipsec_unavailable' }), 1);
-  assert.is(count(h, 'pcscf_responses_relayed_total', { class: '4xx' }), 0, 'the challenge never reaches the UE');
 });
 
 test('IPsec enabled without require_sec_agree: a REGISTER without Security-Client registers unprotected', () => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { Mismatch, buildSecurityServer, sameSecurityClient, verifyMatchesServer } from '../../src/secagree/index.js';
+import { Mismatch, buildSecurityServer, sameSecurityClient, securityListDigest, verifyMatchesServer } from '../../src/secagree/index.js';
 
 const SENT = buildSecurityServer({ spiPc: 1000, spiPs: 1001, portPc: 5062, portPs: 5064, alg: 'hmac-sha-1-96', ealg: 'aes-cbc' });
 
@@ -81,6 +81,29 @@ test('a second Security-Client that reorders or drops offers differs from the fi
   m = mismatch(sameSecurityClient([`${a}, ${b}`], [b]));
   assert.is(m.code, 'MECHANISM_COUNT');
   assert.is(sameSecurityClient([`${a}, ${b}`], [a, b]), true);
+});
+
+test('securityListDigest: equal for lists sameSecurityClient finds equal, different otherwise', () => {
+  const first = ['ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=1;spi-s=2;port-c=3;port-s=4, ipsec-3gpp;alg=hmac-md5-96;spi-c=1;spi-s=2;port-c=3;port-s=4'];
+  const digest = (v: string[]): string => Buffer.from(securityListDigest(v) as Buffer).toString('hex');
+  const same = [['IPSEC-3GPP; port-s=04;port-c=3;spi-s=2;spi-c=1;ealg=AES-CBC;alg=hmac-sha-1-96;prot=esp', 'ipsec-3gpp;alg=hmac-md5-96;spi-c=1;spi-s=2;port-c=3;port-s=4;ealg=null']];
+  const different = [
+    [first[0]!.split(', ')[0]!],
+    [first[0]!.split(', ').reverse().join(', ')],
+    [first[0]!.replace('ealg=aes-cbc', 'ealg=null')],
+    [`${first[0]!}, tls`],
+  ];
+  for (const v of same) {
+    assert.is(sameSecurityClient(first, v), true);
+    assert.is(digest(v), digest(first));
+  }
+  for (const v of different) {
+    assert.instance(sameSecurityClient(first, v), Mismatch);
+    assert.is.not(digest(v), digest(first), v.join());
+  }
+  assert.is(digest(first).length, 64);
+  assert.is(mismatch(securityListDigest([]) as Mismatch).code, 'MISSING');
+  assert.is(mismatch(securityListDigest(['ipsec-3gpp;;']) as Mismatch).code, 'UNPARSABLE');
 });
 
 test.run();

@@ -246,6 +246,42 @@ test('forEachExpired visits exactly the expired bindings and lets fn delete them
   assert.is(t.forEachExpired(250, () => assert.unreachable()), 0);
 });
 
+test('forEachDue: expired bindings, and current SA sets still temporary (unconfirmed, or beside a previous one) created before the limit', () => {
+  const t = ContactTable.create({ capacity: 8 });
+  const ids = [
+    t.insert(typicalBinding(0, { expiresAt: 100, sa: typicalSa(0x10, { createdAt: 10, confirmedAt: 0 }) })),
+    t.insert(typicalBinding(1, { expiresAt: 900, sa: typicalSa(0x20, { createdAt: 10, confirmedAt: 0 }) })),
+    t.insert(typicalBinding(2, { expiresAt: 900, sa: typicalSa(0x30, { createdAt: 10, confirmedAt: 11 }) })),
+    t.insert(typicalBinding(3, { expiresAt: 900, sa: typicalSa(0x40, { createdAt: 10, confirmedAt: 11 }), previousSa: typicalSa(0x50) })),
+    t.insert(typicalBinding(4, { expiresAt: 900, sa: typicalSa(0x60, { createdAt: 50, confirmedAt: 0 }) })),
+    t.insert(typicalBinding(5, { expiresAt: 900, sa: undefined })),
+  ];
+  const seen: [BindingId, string][] = [];
+  assert.is(t.forEachDue(200, 20, (id, why) => seen.push([id, why])), 3);
+  assert.equal(seen, [[ids[0], 'expired'], [ids[1], 'temporary'], [ids[3], 'temporary']]);
+});
+
+test('take: removes and returns the binding as it was, once; with a condition only when it holds', () => {
+  const t = ContactTable.create({ capacity: 8 });
+  const a = t.insert(typicalBinding(1, { expiresAt: 100 }));
+  assert.is(t.take(a, (b) => b.expiresAt > 100), undefined, 'declined');
+  assert.is(t.size, 1);
+  const taken = t.take(a, (b) => b.expiresAt <= 100)!;
+  assert.ok(isDeepStrictEqual(taken, typicalBinding(1, { expiresAt: 100 })));
+  assert.equal([t.size, t.get(a), t.take(a), t.findBySpi(taken.sa!.spiPc)], [0, undefined, undefined, undefined]);
+  assert.is(t.arenaUsage.usedBytes, 0);
+});
+
+test('findAllByReceived: every binding of the address with the port as received, Contact or SA UE port', () => {
+  const t = ContactTable.create({ capacity: 8 });
+  const a = t.insert(typicalBinding(1, { receivedAddr: '10.0.0.1', receivedPort: 31800, contactHost: '10.0.0.1', sa: typicalSa(0x10) }));
+  const b = t.insert(typicalBinding(2, { receivedAddr: '10.0.0.1', receivedPort: 5060, contactHost: '10.0.0.1', contactPort: 31800, sa: undefined }));
+  t.insert(typicalBinding(3, { receivedAddr: '10.0.0.2', receivedPort: 31800, contactHost: '10.0.0.2', sa: undefined }));
+  assert.equal(t.findAllByReceived('10.0.0.1', 31800).sort(), [a, b].sort());
+  assert.equal(t.findAllByReceived('10.0.0.1', 31801), [a], 'the set\'s port-s');
+  assert.equal(t.findAllByReceived('10.0.0.1', 1), []);
+});
+
 test('entries lists every binding with its id', () => {
   const t = ContactTable.create({ capacity: 8 });
   const ids = [1, 2, 3].map((i) => t.insert(typicalBinding(i)));

@@ -3,7 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Plan, Target } from '../../src/engine/plan.js';
+import type { Plan, RxInfo, Target } from '../../src/engine/plan.js';
 import { ProxyCore, TimerQueue, TransactionError } from '../../src/transaction/index.js';
 import { CORE_ADDR, CORE_TARGET, FakeTime, Harness, UE_ADDR, ackFor, methodOf, parse, request, respond, rxFrom, statusOf } from './support.js';
 
@@ -242,6 +242,36 @@ test('inline logic: apply() called from inside decide()', () => {
   time.advance(40_000);
   const s = core.stats();
   assert.equal([s.serverTx, s.clientTx, s.contexts, s.timers], [0, 0, 0, 0]);
+});
+
+test('apply() says whether a plan was carried out; a kernel plan is never the core\'s to carry out', () => {
+  const h = new Harness();
+  const msg = request({ method: 'MESSAGE', branch: 'z9hG4bKapply' });
+  h.receive(msg, UE);
+  const req = h.take();
+  assert.is(h.core.apply(req.id, { kind: 'reply', bytes: respond(msg, 200), status: 200 }), true);
+  assert.is(h.core.apply(req.id, { kind: 'reply', bytes: respond(msg, 404), status: 404 }), false, 'the transaction has its final response');
+  assert.is(h.core.apply(9999, { kind: 'reply', bytes: respond(msg, 200), status: 200 }), false, 'no such transaction');
+  const other = request({ method: 'MESSAGE', branch: 'z9hG4bKapply2' });
+  h.receive(other, UE);
+  const req2 = h.take();
+  const kernel = { kind: 'kernel', work: { ops: [], release: [], what: 'register' }, undo: [], commit: {}, then: { kind: 'drop', reason: 'x' }, otherwise: { kind: 'drop', reason: 'x' } };
+  assert.is(h.core.apply(req2.id, kernel as unknown as Plan), false);
+  assert.is(h.count('plan-invalid'), 1);
+});
+
+test('responseTarget: the responses the core writes itself go where the service says (the way a protected request came)', () => {
+  const sameWay = (_: unknown, rx: RxInfo): Target => ({ transport: rx.transport, socketId: 9, remote: rx.remote });
+  const h = new Harness({ responseTarget: sameWay });
+  const msg = request({ method: 'MESSAGE', branch: 'z9hG4bKrt', sentBy: `${UE.remote.addr}:5064` });
+  h.receive(msg, UE);
+  const req = h.take();
+  h.forward(req);
+  h.advance(64 * 500 + 1);
+  const generated = h.sentTo(UE.remote.addr);
+  assert.is(generated.length, 1);
+  assert.is(statusOf(generated[0]!.text), 408);
+  assert.equal(generated[0]!.target, { transport: 'udp', socketId: 9, remote: UE.remote }, 'not to the Via\'s port 5064');
 });
 
 test.run();

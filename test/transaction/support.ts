@@ -144,6 +144,8 @@ export interface HarnessOptions {
   timerC?: number;
   /** Throw from send() for these remote addresses, as if the transport failed at once. */
   failTo?: string[];
+  /** ProxyCoreDeps.responseTarget. */
+  responseTarget?: (request: SipMessage, rx: RxInfo) => Target;
 }
 
 /** A ProxyCore on a fake clock with a recording transport and decide(). */
@@ -168,6 +170,7 @@ export class Harness {
       t2Ms: opts.t2 ?? 4000,
       t4Ms: opts.t4 ?? 5000,
       ...(opts.timerC === undefined ? {} : { timerCMs: opts.timerC }),
+      ...(opts.responseTarget === undefined ? {} : { responseTarget: opts.responseTarget }),
       onEvent: (e) => this.events.push(e),
     });
   }
