@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { CORE, UE, bindingOf, count, expectReply, request, sip, text } from '../pcscf/fixtures.js';
 import {
   CLIENT_1, SERVER_1, UE_AT, UE_PC, UE_PS, answerTo, challenge, ipsecHarness, protectedRegister, protectedRequest, registerAlice,
-  type IpsecHarness,
+  registeredOver, type IpsecHarness,
 } from './fixtures.js';
 
 function mismatchCount(h: IpsecHarness, header: string, code: string): number {
@@ -222,6 +222,37 @@ test('a reply to a UE request whose set is gone meanwhile is dropped, never sent
   ]), mo, sent.context));
   assert.equal(relayed, { kind: 'drop', reason: 'no_security_association' });
 });
+
+test('over TCP: the protected REGISTER\'s 200 goes back on the UE\'s connection; requests to the UE leave from port_pc over TCP', async () => {
+  const h = ipsecHarness();
+  await challenge(h);
+  const over = protectedRequest(h, protectedRegister(2, CLIENT_1, SERVER_1).replace('SIP/2.0/UDP 10.45.0.7', 'SIP/2.0/TCP 10.45.0.7'), UE_AT(UE_PC), 6100, 2, 'tcp');
+  const tcpReg = { ...over, rx: { ...over.rx, connId: 42 } };
+  const sent = h.decide(tcpReg);
+  if (sent.kind !== 'forward') return assert.unreachable(`got ${sent.kind}`);
+  const ok = await h.run(answerTo(registeredOverTcp(sent.branch), tcpReg, sent.context));
+  assert.equal(ok?.kind === 'reply' && ok.target, { transport: 'tcp', socketId: h.socket(6100, 'tcp'), remote: UE_AT(UE_PC), connId: 42, reuseOnly: true });
+  assert.is(bindingOf(h)?.transport, 'tcp');
+  const mt = h.decide(request(sip([
+    `MESSAGE sip:alice@10.45.0.7:${UE_PS} SIP/2.0`,
+    'Via: SIP/2.0/UDP 10.0.0.20:5060;branch=z9hG4bKmt9',
+    'Max-Forwards: 68',
+    'From: <sip:bob@ims.example.net>;tag=b1',
+    'To: <sip:alice@ims.example.net>',
+    'Call-ID: mt9@scscf',
+    'CSeq: 1 MESSAGE',
+    'Content-Length: 0',
+  ]), CORE, 70));
+  assert.is(mt.kind, 'forward');
+  if (mt.kind !== 'forward') return;
+  assert.equal(mt.target, { transport: 'tcp', socketId: h.socket(5100, 'tcp'), remote: UE_AT(UE_PS) });
+  assert.match(text(mt.bytes), '\r\nVia: SIP/2.0/TCP 10.0.0.1:5100;branch=');
+  assert.is(h.ctx.sockets.byId(mt.target.socketId)!.listening, false, 'a connection bound to port_pc, not a listener');
+});
+
+function registeredOverTcp(pcBranch: string): string {
+  return registeredOver(2, pcBranch, 600000).replace('SIP/2.0/UDP 10.45.0.7', 'SIP/2.0/TCP 10.45.0.7');
+}
 
 /** A reply plan to a protected request: over the set (port_ps -> port_uc) unless `overSa` is false. */
 function expectReplyOver(h: IpsecHarness, plan: ReturnType<IpsecHarness['decide']>, status: number, overSa = true): string {
