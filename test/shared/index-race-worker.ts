@@ -13,6 +13,8 @@ export interface RaceInput {
   table: SharedArrayBuffer;
   stable: number;
   durationMs: number;
+  /** Keeps going past durationMs until this many operations are done: a loaded machine slows the test, never empties it. */
+  minOps: number;
   seed: number;
 }
 
@@ -39,7 +41,7 @@ if (input !== null && parentPort !== null) {
   };
   const end = performance.now() + input.durationMs;
   let n = input.seed * 1000;
-  while (performance.now() < end) {
+  while (performance.now() < end || ops < input.minOps) {
     for (let i = 0; i < 64; i++, ops++) {
       if (input.role === 'reader') {
         miss('findBySpi(A.spiPc)', table.findBySpi(SET_A.spiPc));
