@@ -1,0 +1,171 @@
+// What the integration suites share: a lab (three namespaces and a P-CSCF process), SIPp runs as
+// UE and registrar, metric snapshots compared before and after a flow, and the clean-stop check.
+
+import { execFileSync } from 'node:child_process';
+import * as assert from 'uvu/assert';
+import { createLabNet, labPcscfConfig, type LabNet, type LabPcscfOptions } from '../helpers/lab-net.js';
+import { PcscfProcess, sampleValue, type Sample } from '../helpers/pcscf-process.js';
+import type { Netns } from '../helpers/netns.js';
+import { describe, runSipp, startSipp, type SippResult, type SippRun, type SippTransport } from '../helpers/sipp.js';
+
+export interface Lab {
+  readonly net: LabNet;
+  readonly pcscf: PcscfProcess;
+}
+
+/** A fresh lab with a running P-CSCF; on failure nothing is left behind. */
+export async function startLab(tag: string, o: LabPcscfOptions): Promise<Lab> {
+  const net = createLabNet(tag);
+  try {
+    return { net, pcscf: await PcscfProcess.start(net.pcscf, { config: labPcscfConfig(net, o) }) };
+  } catch (e) {
+    net.delete();
+    throw e;
+  }
+}
+
+/** Kills whatever still runs and removes the namespaces (for test.after, whatever happened). */
+export async function closeLab(lab: Lab | undefined): Promise<void> {
+  if (lab === undefined) return;
+  try {
+    await lab.pcscf.stop('SIGKILL');
+  } finally {
+    lab.net.delete();
+  }
+}
+
+/**
+ * SIGTERM: the process exits 0 after logging "stopped", and its namespace is left without a
+ * socket (TIME-WAIT remnants of closed connections aside, which the kernel owns) or a process.
+ */
+export async function stopCleanly(lab: Lab): Promise<void> {
+  const exit = await lab.pcscf.stop('SIGTERM');
+  assert.is(exit.signal, null, `the P-CSCF was not killed: ${exit.log.slice(-2000)}`);
+  assert.is(exit.code, 0, `exit status 0: ${exit.log.slice(-2000)}`);
+  assert.match(exit.log, /"msg":"stopping"/);
+  assert.match(exit.log, /"msg":"stopped"/);
+  assert.not.match(exit.log, /"level":(50|60)/, 'no error or fatal line in the log');
+  const sockets = lab.net.pcscf.exec('ss', '-H', '-a', '-n', '-t', '-u').split('\n').filter((l) => l.trim() !== '' && !l.includes('TIME-WAIT'));
+  assert.equal(sockets, [], 'no UDP or TCP socket left in the namespace');
+  // Asked from outside: run inside, `ip netns pids` would list itself.
+  assert.is(execFileSync('ip', ['netns', 'pids', lab.net.pcscf.name], { encoding: 'utf8' }).trim(), '', 'no process left in the namespace');
+}
+
+/** Counter values before and after a flow. */
+export class MetricDelta {
+  private constructor(private readonly before: Sample[], private after: Sample[] = []) {}
+
+  static async start(lab: Lab): Promise<MetricDelta> {
+    return new MetricDelta(await lab.pcscf.metrics());
+  }
+
+  async end(lab: Lab): Promise<this> {
+    this.after = await lab.pcscf.metrics();
+    return this;
+  }
+
+  of(name: string, labels: Record<string, string> = {}): number {
+    return sampleValue(this.after, name, labels) - sampleValue(this.before, name, labels);
+  }
+
+  requests(direction: 'in' | 'out', transport: 'udp' | 'tcp', method: string): number {
+    return this.of('pcscf_sip_requests_total', { direction, transport, method });
+  }
+
+  responses(direction: 'in' | 'out', transport: 'udp' | 'tcp', cls: string): number {
+    return this.of('pcscf_sip_responses_total', { direction, transport, class: cls });
+  }
+}
+
+export type Family = 4 | 6;
+
+/** An address as SIPp's remote argument and as a URI host: IPv6 in brackets. */
+export const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+export function ueAddr(lab: Lab, family: Family): string {
+  return family === 4 ? lab.net.addr.ue4 : lab.net.addr.ue6;
+}
+
+/** The P-CSCF's address on the UE link. */
+export function pcscfUeAddr(lab: Lab, family: Family): string {
+  return family === 4 ? lab.net.addr.pcscfUe4 : lab.net.addr.pcscfUe6;
+}
+
+export const aorOf = (user: string): string => `sip:${user}@ims.example`;
+
+/** The Path the lab's P-CSCF puts in a REGISTER (towards the core, IPv4). */
+export const labPath = (lab: Lab): string => `<sip:term@${lab.net.addr.pcscfCore4}:5060;lr>`;
+
+export interface UeRun {
+  user: string;
+  family: Family;
+  transport: SippTransport;
+  /** The UE's port (0: SIPp picks; with 'un' each call has its own). */
+  port?: number;
+  calls?: number;
+  /** SIPp -d, the pause of scenarios with <pause/>, ms. */
+  pauseMs?: number;
+}
+
+/** SIPp arguments of a UE scenario towards the lab's P-CSCF. */
+export function ueSipp(lab: Lab, scenario: string, u: UeRun, keys?: Record<string, string>): Parameters<typeof startSipp>[0] {
+  return {
+    ns: lab.net.ue, scenario, localIp: ueAddr(lab, u.family), localPort: u.port ?? 0, transport: u.transport,
+    remote: hostPort(pcscfUeAddr(lab, u.family), 5060), service: u.user, calls: u.calls ?? 1, timeoutS: 30,
+    extraArgs: ['-au', `${u.user}@ims.example`, '-ap', 'secret', ...(u.pauseMs === undefined ? [] : ['-d', String(u.pauseMs)])],
+    ...(keys === undefined ? {} : { keys }),
+  };
+}
+
+/** A SIPp UAS in the core on its IPv4 address, port 5060 over UDP: the registrar, or the far end of originating requests. */
+export function coreSipp(lab: Lab, scenario: string): Parameters<typeof startSipp>[0] {
+  return { ns: lab.net.core, scenario, localIp: lab.net.addr.core4, localPort: 5060, transport: 'u1', timeoutS: 30 };
+}
+
+/** Waits until something listens on transport addr:port inside `ns` (a SIPp that has just been started). */
+export async function listening(ns: Netns, transport: 'udp' | 'tcp', addr: string, port: number): Promise<void> {
+  const local = `${addr.includes(':') ? `[${addr}]` : addr}:${port} `;
+  const ok = await eventually(async () => (ns.exec('ss', '-H', '-l', '-n', transport === 'udp' ? '-u' : '-t').includes(local) ? true : undefined), 10_000);
+  assert.ok(ok, `something listens on ${transport} ${local}in ${ns.name}`);
+}
+
+/** Waits for a SIPp that ends by itself; stops it after `graceMs` if it does not (it then reports what it missed). */
+export async function finish(run: SippRun, graceMs = 5000): Promise<SippResult> {
+  const timer = setTimeout(() => void run.stop(), graceMs);
+  const r = await run.done;
+  clearTimeout(timer);
+  return r;
+}
+
+/** Runs a UE scenario against a core scenario; both must end with every call successful. */
+export async function uePair(lab: Lab, ueScenario: string, coreScenario: string, u: UeRun, keys?: Record<string, string>): Promise<{ ue: SippResult; core: SippResult }> {
+  const calls = u.calls ?? 1;
+  const core = startSipp({ ...coreSipp(lab, coreScenario), calls });
+  let ue: SippResult;
+  try {
+    await listening(lab.net.core, 'udp', lab.net.addr.core4, 5060);
+    ue = await runSipp(ueSipp(lab, ueScenario, u, keys));
+  } finally {
+    await finish(core);
+  }
+  const far = await core.done;
+  assert.is(ue.successful, calls, `UE ${ueScenario}: ${describe(ue)}`);
+  assert.is(ue.failed, 0, `UE ${ueScenario}: ${describe(ue)}`);
+  assert.is(far.successful, calls, `core ${coreScenario}: ${describe(far)}`);
+  return { ue, core: far };
+}
+
+/** Registers `u` (REGISTER, 401, REGISTER, 200) through the P-CSCF. */
+export function register(lab: Lab, u: UeRun): Promise<{ ue: SippResult; core: SippResult }> {
+  return uePair(lab, 'ue-register.xml', 'registrar.xml', u);
+}
+
+/** Polls `probe` until it returns a value other than undefined, or gives up after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
