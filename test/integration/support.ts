@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { createLabNet, labPcscfConfig, type LabNet, type LabPcscfOptions } from '../helpers/lab-net.js';
 import { PcscfProcess, sampleValue, type Sample } from '../helpers/pcscf-process.js';
 import type { Netns } from '../helpers/netns.js';
-import { describe, runSipp, startSipp, type SippResult, type SippRun, type SippTransport } from '../helpers/sipp.js';
+import { describe, runSipp, startSipp, type SippOptions, type SippResult, type SippRun, type SippTransport } from '../helpers/sipp.js';
 
 export interface Lab {
   readonly net: LabNet;
@@ -107,8 +107,8 @@ export interface UeRun {
   pauseMs?: number;
 }
 
-/** SIPp arguments of a UE scenario towards the lab's P-CSCF. */
-export function ueSipp(lab: Lab, scenario: string, u: UeRun, keys?: Record<string, string>): Parameters<typeof startSipp>[0] {
+/** SIPp options of a UE scenario (client or server) at the UE's address; as a client it talks to the lab's P-CSCF. */
+export function ueSipp(lab: Lab, scenario: string, u: UeRun, keys?: Record<string, string>): SippOptions {
   return {
     ns: lab.net.ue, scenario, localIp: ueAddr(lab, u.family), localPort: u.port ?? 0, transport: u.transport,
     remote: hostPort(pcscfUeAddr(lab, u.family), 5060), service: u.user, calls: u.calls ?? 1, timeoutS: 30,
@@ -117,9 +117,15 @@ export function ueSipp(lab: Lab, scenario: string, u: UeRun, keys?: Record<strin
   };
 }
 
-/** A SIPp UAS in the core on its IPv4 address, port 5060 over UDP: the registrar, or the far end of originating requests. */
-export function coreSipp(lab: Lab, scenario: string): Parameters<typeof startSipp>[0] {
-  return { ns: lab.net.core, scenario, localIp: lab.net.addr.core4, localPort: 5060, transport: 'u1', timeoutS: 30 };
+/**
+ * SIPp options of a core scenario on the core's IPv4 address, port 5060, over UDP: the registrar,
+ * the far end of originating requests, or (with keys) the sender of terminating ones.
+ */
+export function coreSipp(lab: Lab, scenario: string, calls = 1, keys?: Record<string, string>): SippOptions {
+  return {
+    ns: lab.net.core, scenario, localIp: lab.net.addr.core4, localPort: 5060, transport: 'u1', calls, timeoutS: 30,
+    remote: hostPort(lab.net.addr.pcscfCore4, 5060), ...(keys === undefined ? {} : { keys }),
+  };
 }
 
 /** Waits until something listens on transport addr:port inside `ns` (a SIPp that has just been started). */
@@ -137,22 +143,32 @@ export async function finish(run: SippRun, graceMs = 5000): Promise<SippResult> 
   return r;
 }
 
-/** Runs a UE scenario against a core scenario; both must end with every call successful. */
-export async function uePair(lab: Lab, ueScenario: string, coreScenario: string, u: UeRun, keys?: Record<string, string>): Promise<{ ue: SippResult; core: SippResult }> {
-  const calls = u.calls ?? 1;
-  const core = startSipp({ ...coreSipp(lab, coreScenario), calls });
-  let ue: SippResult;
+/**
+ * Runs a SIPp server scenario (started first, listening before the client starts) against a
+ * client scenario; both must end with every call of the client successful.
+ */
+export async function sippPair(server: SippOptions, client: SippOptions): Promise<{ server: SippResult; client: SippResult }> {
+  const run = startSipp(server);
+  let c: SippResult;
   try {
-    await listening(lab.net.core, 'udp', lab.net.addr.core4, 5060);
-    ue = await runSipp(ueSipp(lab, ueScenario, u, keys));
+    const tcp = server.transport === 't1' || server.transport === 'tn';
+    await listening(server.ns, tcp ? 'tcp' : 'udp', server.localIp, server.localPort ?? 5060);
+    c = await runSipp(client);
   } finally {
-    await finish(core);
+    await finish(run);
   }
-  const far = await core.done;
-  assert.is(ue.successful, calls, `UE ${ueScenario}: ${describe(ue)}`);
-  assert.is(ue.failed, 0, `UE ${ueScenario}: ${describe(ue)}`);
-  assert.is(far.successful, calls, `core ${coreScenario}: ${describe(far)}`);
-  return { ue, core: far };
+  const srv = await run.done;
+  const calls = client.calls ?? 1;
+  assert.is(c.successful, calls, `client ${client.scenario}: ${describe(c)}`);
+  assert.is(c.failed, 0, `client ${client.scenario}: ${describe(c)}`);
+  assert.is(srv.successful, calls, `server ${server.scenario}: ${describe(srv)}`);
+  return { server: srv, client: c };
+}
+
+/** A UE scenario against a core scenario (the UE is the client). */
+export async function uePair(lab: Lab, ueScenario: string, coreScenario: string, u: UeRun, keys?: Record<string, string>): Promise<{ ue: SippResult; core: SippResult }> {
+  const r = await sippPair(coreSipp(lab, coreScenario, u.calls ?? 1), ueSipp(lab, ueScenario, u, keys));
+  return { ue: r.client, core: r.server };
 }
 
 /** Registers `u` (REGISTER, 401, REGISTER, 200) through the P-CSCF. */
