@@ -106,6 +106,8 @@ export class PcscfProcess {
 
   /** Starts `node --import tsx src/main.ts --config <file>` in `ns` and waits for its "P-CSCF started" line. */
   static async start(ns: Netns, o: StartOptions): Promise<PcscfProcess> {
+    const level = (o.config.log as { level?: string } | undefined)?.level ?? 'info';
+    if (!['info', 'debug', 'trace'].includes(level)) throw new Error(`log.level ${level} hides the "P-CSCF started" line that tells the process is ready`);
     const dir = mkdtempSync(join(tmpdir(), 'pcscf-it-'));
     const file = join(dir, 'pcscf.yaml');
     writeFileSync(file, JSON.stringify(o.config, null, 2));

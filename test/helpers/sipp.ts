@@ -57,6 +57,12 @@ export interface SippStats {
   responseTimes: [number, number][];
 }
 
+export interface Rtt {
+  /** When it was measured (the end of the exchange), ms since SIPp started. */
+  atMs: number;
+  ms: number;
+}
+
 export interface SippResult extends SippStats {
   exitCode: number | null;
   stdout: string;
@@ -65,8 +71,8 @@ export interface SippResult extends SippStats {
   messages: string;
   /** What SIPp reported as unexpected (-trace_err). */
   errors: string;
-  /** Every response time measured (ms), with `rtt: true`. */
-  rtts: number[];
+  /** Every response time measured, with `rtt: true`, in SIPp's resolution (whole ms). */
+  rtts: Rtt[];
 }
 
 export interface SippRun {
@@ -110,12 +116,12 @@ function lastStats(file: string): Map<string, string> {
   return m;
 }
 
-/** The response times of SIPp's RTT file (`date_ms;response_time_ms;rtd_no` per line after a header), in ms. */
-function rtts(text: string): number[] {
-  const out: number[] = [];
+/** The response times of SIPp's RTT file: a header, then `date_ms;response_time_ms;rtd_no` per line. */
+function rtts(text: string): Rtt[] {
+  const out: Rtt[] = [];
   for (const line of text.split('\n').slice(1)) {
-    const t = Number(line.split(';')[1]);
-    if (line !== '' && Number.isFinite(t)) out.push(t);
+    const [at, ms] = line.split(';').map(Number);
+    if (Number.isFinite(at) && Number.isFinite(ms)) out.push({ atMs: at!, ms: ms! });
   }
   return out;
 }
