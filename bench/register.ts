@@ -14,9 +14,11 @@
 // milliseconds: 0 means under 1 ms. Per configuration and run it prints
 // the highest passing rate, the P-CSCF's CPU over that step (utime + stime of the whole process
 // from /proc/<pid>/stat, all threads, per second of wall time: 100% = one core) and p50 / p99 of
-// the whole registration, first REGISTER to 200 (SIPp rtd, every call from -trace_rtt); the
-// rates stop rising at the first failing step. Configurations alternate in order from run to
-// run; the summary gives the median and the spread of the runs.
+// the whole registration, first REGISTER to 200 (SIPp rtd, every call from -trace_rtt). Both
+// configurations run side by side, each in a lab of its own, and take every rate in turn (the
+// order alternating), so that they meet the same background load; a failing rate is tried once
+// more, and a second failure ends that configuration's climb. The summary gives the median and
+// the spread of the runs, and the pool's top rate against the inline one's, run by run.
 //
 // The machine has 2 cores shared by the P-CSCF (main thread and workers), two SIPp processes and
 // whatever else runs: the load average is printed at the start and the end of every
@@ -28,7 +30,7 @@ import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createLabNet, labPcscfConfig, type LabNet } from '../test/helpers/lab-net.js';
 import { PcscfProcess } from '../test/helpers/pcscf-process.js';
-import { describe, startSipp } from '../test/helpers/sipp.js';
+import { describe, startSipp, type SippRun } from '../test/helpers/sipp.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -80,12 +82,12 @@ function emit(name: string, fields: Record<string, number | string | boolean>): 
   console.log(`BENCH ${JSON.stringify({ name, ...fields })}`);
 }
 
-async function step(lab: LabNet, pcscf: PcscfProcess, registrarPid: number, workers: number, run: number, rate: number, index: number, seconds = STEP_S): Promise<Step> {
+async function step(lab: LabNet, pcscf: PcscfProcess, registrarPid: number, workers: number, run: number, rate: number, prefix: number, seconds: number): Promise<Step> {
   const calls = rate * seconds;
   const ue = startSipp({
     ns: lab.ue, scenario: 'ue-register-many.xml', localIp: lab.addr.ue4, remote: `${lab.addr.pcscfUe4}:5060`, transport: 'un',
     // A user prefix per step: every call of the whole run registers a subscriber of its own.
-    service: `s${index}u`, calls, rate, ratePeriodMs: 1000, rtt: true, traceMessages: false, recvTimeoutMs: RECV_TIMEOUT_MS,
+    service: `s${prefix}u`, calls, rate, ratePeriodMs: 1000, rtt: true, traceMessages: false, recvTimeoutMs: RECV_TIMEOUT_MS,
     timeoutS: seconds * 4 + 20, extraArgs: ['-nd', '-au', 'bench@ims.example', '-ap', 'secret'],
   });
   const uePid = ue.process.pid!;
@@ -128,36 +130,90 @@ async function step(lab: LabNet, pcscf: PcscfProcess, registrarPid: number, work
   return s;
 }
 
-async function configuration(lab: LabNet, workers: number, run: number): Promise<Step[]> {
-  const config = labPcscfConfig(lab, { poolSize: workers, families: [4] });
-  // Every registered UE stays (expires=600); room for all of a run's, with headroom.
-  config.contacts = { capacity: RATES.reduce((n, r) => n + r * STEP_S, 0) + 1000 };
-  const pcscf = await PcscfProcess.start(lab.pcscf, { config });
-  const registrar = startSipp({
-    ns: lab.core, scenario: 'registrar.xml', localIp: lab.addr.core4, localPort: 5060, transport: 'u1', traceMessages: false, extraArgs: ['-nd'],
-  });
-  const steps: Step[] = [];
+/** One configuration under test: its own lab (namespaces), P-CSCF and SIPp registrar, up for a whole run. */
+interface Subject {
+  workers: number;
+  lab: LabNet;
+  pcscf: PcscfProcess;
+  registrar: SippRun;
+  /** Steps so far; the climb has ended at the second failure of a rate. */
+  steps: Step[];
+  climbing: boolean;
+  /** A new user prefix per SIPp run, so that every call of the run is a subscriber of its own. */
+  prefix: number;
+}
+
+async function startSubject(workers: number): Promise<Subject> {
+  const lab = createLabNet(`bench-reg${workers}`);
   try {
-    console.log(`workers: ${workers}, run ${run}: load average ${load()}`);
+    const config = labPcscfConfig(lab, { poolSize: workers, families: [4] });
+    // Every registered UE stays (expires=600): room for all of a run's, retries included.
+    config.contacts = { capacity: 2 * RATES.reduce((n, r) => n + r * STEP_S, 0) + 10_000 };
+    const pcscf = await PcscfProcess.start(lab.pcscf, { config });
+    const registrar = startSipp({
+      ns: lab.core, scenario: 'registrar.xml', localIp: lab.addr.core4, localPort: 5060, transport: 'u1', traceMessages: false, extraArgs: ['-nd'],
+    });
+    return { workers, lab, pcscf, registrar, steps: [], climbing: true, prefix: 0 };
+  } catch (e) {
+    lab.delete();
+    throw e;
+  }
+}
+
+async function stopSubject(x: Subject): Promise<void> {
+  try {
+    await x.registrar.stop();
+    const exit = await x.pcscf.stop('SIGTERM');
+    if (exit.code !== 0) console.log(`  the P-CSCF (workers: ${x.workers}) exited with ${exit.code ?? exit.signal}: ${exit.log.slice(-1000)}`);
+  } finally {
+    x.lab.delete();
+  }
+}
+
+function report(s: Step, attempt: string): void {
+  emit('register_step', { ...s });
+  console.log(`  workers: ${s.workers}  ${String(s.rate).padStart(5)}/s offered ${String(s.achieved).padStart(7)}/s done  failed ${s.failed}/${s.calls}  ` +
+    `retrans ${s.retransmissions}  p50 ${s.p50} ms  p99 ${s.p99} ms  CPU: P-CSCF ${s.pcscfCpu}%  SIPp UE ${s.ueSippCpu}%  registrar ${s.registrarSippCpu}%  ` +
+    `${s.passed ? 'pass' : 'FAIL'}${attempt}`);
+}
+
+/**
+ * One run: both configurations up side by side, each rate offered to one then the other (the
+ * order alternating), so that both meet the same background load. A failing rate is tried once
+ * more (a stall of the shared host is not the P-CSCF's limit); a second failure ends that
+ * configuration's climb.
+ */
+async function oneRun(runIndex: number): Promise<Subject[]> {
+  const subjects: Subject[] = [];
+  try {
+    for (const workers of POOLS) subjects.push(await startSubject(workers));
+    console.log(`run ${runIndex}: load average ${load()}`);
+    const measure = (x: Subject, rate: number, seconds = STEP_S): Promise<Step> =>
+      step(x.lab, x.pcscf, x.registrar.process.pid!, x.workers, runIndex, rate, x.prefix++, seconds);
     // Warm-up, not counted: the first calls run cold code (in every worker of the pool).
-    await step(lab, pcscf, registrar.process.pid!, workers, run, WARMUP_RATE, RATES.length, WARMUP_S);
-    for (const [index, rate] of RATES.entries()) {
-      const s = await step(lab, pcscf, registrar.process.pid!, workers, run, rate, index);
-      steps.push(s);
-      emit('register_step', { ...s });
-      console.log(`  ${String(rate).padStart(5)}/s offered ${String(s.achieved).padStart(7)}/s done  failed ${s.failed}/${s.calls}  retrans ${s.retransmissions}  ` +
-        `p50 ${s.p50} ms  p99 ${s.p99} ms  CPU: P-CSCF ${s.pcscfCpu}%  SIPp UE ${s.ueSippCpu}%  registrar ${s.registrarSippCpu}%  ${s.passed ? 'pass' : 'FAIL'}`);
-      if (!s.passed) break;
-      // Let the retransmissions of a step that nearly failed settle before the next one.
-      await new Promise((r) => setTimeout(r, 500));
+    for (const x of subjects) await measure(x, WARMUP_RATE, WARMUP_S);
+    for (const [i, rate] of RATES.entries()) {
+      const order = i % 2 === 0 ? subjects : [...subjects].reverse();
+      for (const x of order.filter((y) => y.climbing)) {
+        let s = await measure(x, rate);
+        report(s, '');
+        if (!s.passed) {
+          await new Promise((r) => setTimeout(r, 2000));
+          s = await measure(x, rate);
+          report(s, ' (second attempt)');
+        }
+        x.steps.push(s);
+        x.climbing = s.passed;
+        // Let the retransmissions of a step that nearly failed settle before the next one.
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      if (!subjects.some((x) => x.climbing)) break;
     }
     console.log(`  load average ${load()}`);
   } finally {
-    await registrar.stop();
-    const exit = await pcscf.stop('SIGTERM');
-    if (exit.code !== 0) console.log(`  the P-CSCF exited with ${exit.code ?? exit.signal}: ${exit.log.slice(-1000)}`);
+    for (const x of subjects) await stopSubject(x);
   }
-  return steps;
+  return subjects;
 }
 
 function median(xs: readonly number[]): number {
@@ -171,28 +227,25 @@ if (process.getuid?.() !== 0) {
 }
 console.log(`bench/register.ts: node ${process.version}, ${RUNS} runs, configurations workers: ${POOLS.join(' and ')}, ${STEP_S} s per step, rates ${RATES.join(' ')} /s`);
 console.log('2 cores shared by the P-CSCF, the SIPp UE and the SIPp registrar (and anything else running): compare within a run, read the spread');
-const lab = createLabNet('bench-reg');
 const top = new Map<number, Step[]>(POOLS.map((w) => [w, []]));
 const byRun: Step[][] = [];
-try {
-  for (let run = 1; run <= RUNS; run++) {
-    const order = run % 2 === 1 ? POOLS : [...POOLS].reverse();
-    const tops: Step[] = [];
-    for (const workers of order) {
-      const steps = await configuration(lab, workers, run);
-      const best = steps.filter((s) => s.passed).at(-1);
-      if (best === undefined) {
-        console.log(`  workers: ${workers}, run ${run}: no rate passed`);
-        continue;
-      }
-      top.get(workers)!.push(best);
-      tops.push(best);
-      emit('register_max_rate', { workers, run, value: best.rate, unit: 'reg/s', pcscf_cpu_pct: best.pcscfCpu, p50_ms: best.p50, p99_ms: best.p99 });
+/** Every step of every run, by run. */
+const allSteps: Step[][] = [];
+for (let r = 1; r <= RUNS; r++) {
+  const tops: Step[] = [];
+  const subjects = await oneRun(r);
+  allSteps.push(subjects.flatMap((x) => x.steps));
+  for (const x of subjects) {
+    const best = x.steps.filter((s) => s.passed).at(-1);
+    if (best === undefined) {
+      console.log(`  workers: ${x.workers}, run ${r}: no rate passed`);
+      continue;
     }
-    byRun.push(tops);
+    top.get(x.workers)!.push(best);
+    tops.push(best);
+    emit('register_max_rate', { workers: x.workers, run: r, value: best.rate, unit: 'reg/s', pcscf_cpu_pct: best.pcscfCpu, p50_ms: best.p50, p99_ms: best.p99 });
   }
-} finally {
-  lab.delete();
+  byRun.push(tops);
 }
 
 console.log('summary: highest rate with under 0.1% failed calls (median of runs [min-max]); at that rate: P-CSCF CPU, p50, p99');
@@ -219,5 +272,16 @@ if (inline !== undefined && pool !== undefined) {
   console.log(`bar: the pool (workers: ${pool}) is not slower than workers: 0 at the top rate: ${verdict ? 'met' : 'NOT met'} ` +
     `(pool / inline top rate per run: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${round(median(ratios), 2)})`);
   emit('register_pool_vs_inline', { value: round(median(ratios), 2), unit: 'ratio', per_run: ratios.map((x) => round(x, 2)).join(' '), met: verdict });
+  // The cost side: at the highest rate both passed in a run, what each spent and how fast it answered.
+  for (const [i, steps] of allSteps.entries()) {
+    const passed = (w: number): Map<number, Step> => new Map(steps.filter((s) => s.workers === w && s.passed).map((s) => [s.rate, s]));
+    const [a, b] = [passed(inline), passed(pool)];
+    const rate = Math.max(...[...a.keys()].filter((r) => b.has(r)));
+    if (!Number.isFinite(rate)) continue;
+    const [x, y] = [a.get(rate)!, b.get(rate)!];
+    console.log(`run ${i + 1}, ${rate}/s (the highest rate both passed): P-CSCF CPU ${x.pcscfCpu}% inline, ${y.pcscfCpu}% pool; ` +
+      `p50 ${x.p50} / ${y.p50} ms; p99 ${x.p99} / ${y.p99} ms`);
+    emit('register_both_passed', { run: i + 1, rate, inline_cpu_pct: x.pcscfCpu, pool_cpu_pct: y.pcscfCpu, inline_p50_ms: x.p50, pool_p50_ms: y.p50, inline_p99_ms: x.p99, pool_p99_ms: y.p99 });
+  }
 }
 process.exit(0);
