@@ -39,7 +39,7 @@ export interface Sample {
 }
 
 /** Parses the Prometheus text exposition format (label values without escaped quotes, which ours never have). */
-export function parseMetrics(text: string): Sample[] {
+function parseMetrics(text: string): Sample[] {
   const out: Sample[] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
@@ -60,7 +60,7 @@ export function sampleValue(samples: readonly Sample[], name: string, labels: Re
 }
 
 /** GET http://<host:port><path> from inside `ns` with a throwaway node process (no curl on CI). */
-export function fetchInNetns(ns: Netns, url: string): Promise<HttpAnswer> {
+function fetchInNetns(ns: Netns, url: string): Promise<HttpAnswer> {
   const script = 'fetch(process.argv[1]).then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })), (e) => { process.stderr.write(String(e.cause ?? e)); process.exit(1); })';
   return new Promise((resolveFetch, reject) => {
     const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -144,20 +144,6 @@ export class PcscfProcess {
   /** What the process has logged so far. */
   get log(): string {
     return this.#log;
-  }
-
-  /** The JSON log lines so far (other output is skipped). */
-  logLines(): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const line of this.#log.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // a line cut by a read in progress
-      }
-    }
-    return out;
   }
 
   get running(): boolean {

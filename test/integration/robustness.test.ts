@@ -18,7 +18,7 @@ const UE_PORT = 5090;
 const REG_PORT = 5091;
 
 test.before(async () => {
-  lab = await startLab('itrob', { poolSize: 0, graceS: 5 });
+  lab = await startLab('itrob', { poolSize: 0, graceS: 8 });
   ue = await SipPeer.start(lab.net.ue);
   await ue.bind('udp', 'udp', lab.net.addr.ue4, UE_PORT);
   await ue.bind('reg', 'udp', lab.net.addr.ue4, REG_PORT);
@@ -183,7 +183,7 @@ test('SIGTERM with a REGISTER in progress: new requests 503 with Retry-After, th
     assert.ok(await sink.wait('^REGISTER ', 0, 3000), 'the REGISTER reached the registrar, which keeps it unanswered');
 
     const exit = stopCleanly(l());
-    const draining = await eventually(async () => ((await l().pcscf.get('/health')).status === 503 ? true : undefined), 4000);
+    const draining = await eventually(async () => ((await l().pcscf.get('/health')).status === 503 ? true : undefined), 6000);
     assert.ok(draining, '/health says 503 while draining');
     const refused = await exchange(request('REGISTER'));
     assert.is(statusOf(refused), 503, 'a new request while draining');

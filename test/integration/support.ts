@@ -80,14 +80,14 @@ export class MetricDelta {
 export type Family = 4 | 6;
 
 /** An address as SIPp's remote argument and as a URI host: IPv6 in brackets. */
-export const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
-export function ueAddr(lab: Lab, family: Family): string {
+function ueAddr(lab: Lab, family: Family): string {
   return family === 4 ? lab.net.addr.ue4 : lab.net.addr.ue6;
 }
 
 /** The P-CSCF's address on the UE link. */
-export function pcscfUeAddr(lab: Lab, family: Family): string {
+function pcscfUeAddr(lab: Lab, family: Family): string {
   return family === 4 ? lab.net.addr.pcscfUe4 : lab.net.addr.pcscfUe6;
 }
 
