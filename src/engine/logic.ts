@@ -98,7 +98,10 @@ export class PoolLogic implements Logic {
       idleTimeout: Number.POSITIVE_INFINITY,
       // Batches are the unit of work: more than one in flight per worker only adds queueing inside it.
       concurrentTasksPerWorker: 1,
-      maxQueue: 'auto',
+      // No queue limit of piscina's own: the dispatcher bounds what waits (workers.max_in_flight
+      // messages, new requests answered 503 beyond it), while a batch refused here would fail every
+      // message in it (500). With 'auto' (threads squared) a loaded host failed REGISTERs at 200/s.
+      maxQueue: Number.POSITIVE_INFINITY,
     });
     const logic = new PoolLogic(pool);
     try {

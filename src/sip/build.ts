@@ -139,7 +139,8 @@ export function buildErrorFromRaw(bytes: Buffer, err: SipError): Buffer | undefi
   const head = bytes.toString('latin1', 0, Math.min(bytes.length, SCAN_LIMIT));
   const lineEnd = head.indexOf('\r\n');
   const sp = head.indexOf(' ');
-  if (lineEnd <= 0 || sp <= 0 || sp > lineEnd || !/ SIP\/\d+\.\d+$/i.test(head.slice(0, lineEnd))) return undefined;
+  // Trailing whitespace after the version is the fault of RFC 4475 trws, not a sign of a response.
+  if (lineEnd <= 0 || sp <= 0 || sp > lineEnd || !/ SIP\/\d+\.\d+[ \t]*$/i.test(head.slice(0, lineEnd))) return undefined;
   const method = head.slice(0, sp);
   if (!isAll(method, TOKEN) || method === 'ACK') return undefined;
   const f = findRawFields(head, lineEnd + 2);

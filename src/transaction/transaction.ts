@@ -80,9 +80,13 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 
-/** The method of a request from its request line ('' unless the octets start with a token of at most 31 octets and a SP). */
+/**
+ * The method of a request from its request line ('' unless the octets start with a token and a SP).
+ * A method is a token of any length (RFC 3261 §25.1; RFC 4475 §3.1.1.2 uses one of 43 octets), so
+ * the SP is looked for without a bound: every request line has one.
+ */
 export function requestMethod(bytes: Uint8Array): string {
-  const sp = bytes.subarray(0, 32).indexOf(0x20);
+  const sp = bytes.indexOf(0x20);
   if (sp <= 0) return '';
   const method = asBuffer(bytes).toString('latin1', 0, sp);
   return TOKEN.test(method) ? method : '';

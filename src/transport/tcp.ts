@@ -113,8 +113,11 @@ export class TcpTransport {
     let conn: Connection | undefined;
     if (target.connId !== undefined) {
       const c = this.#table.byId(target.connId);
-      // Only the connection of the named socket and remote: another one could bypass the SA the plan chose.
-      if (c !== undefined && c.state !== 'closing' && c.local === local && c.remote.port === port && c.remote.addr === addr) conn = c;
+      // Only a connection of the named socket and remote host: another one could bypass the SA the
+      // plan chose. Its remote port may differ from the target's: a response goes on the request's
+      // connection while it is open, and only a new connection uses the Via's sent-by port
+      // (RFC 3261 §18.2.2), which a client need not connect from.
+      if (c !== undefined && c.state !== 'closing' && c.local === local && c.remote.addr === addr) conn = c;
     }
     conn ??= this.#table.byKey(connectionKey(local.id, addr, port));
     if (conn === undefined) {

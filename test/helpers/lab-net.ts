@@ -36,3 +36,39 @@ export function createLabNet(tag: string): LabNet {
   }
   return { ue, pcscf, core, addr, delete: () => { for (const ns of [ue, pcscf, core]) ns.delete(); } };
 }
+
+export interface LabPcscfOptions {
+  /** workers.pool_size: 0 runs the logic inline. */
+  poolSize: number;
+  /** IP families to listen on (UDP and TCP on both links for each). Default both. */
+  families?: readonly (4 | 6)[];
+  /** Where REGISTERs and originating requests go. Default: the core's IPv4 address, port 5060, UDP. */
+  nextHop?: string;
+  graceS?: number;
+  logLevel?: string;
+  /** Extra `sip` keys (timers, limits, ...). */
+  sip?: Record<string, unknown>;
+}
+
+/**
+ * The P-CSCF configuration of the lab: unprotected UDP and TCP listeners on port 5060 facing the
+ * UE link (access) and the core link (core), the core's addresses as trusted peers, the HTTP
+ * endpoint on the namespace's loopback, IPsec off.
+ */
+export function labPcscfConfig(net: LabNet, o: LabPcscfOptions): Record<string, unknown> {
+  const { addr } = net;
+  const listen = [];
+  for (const family of o.families ?? [4, 6]) {
+    const [ue, core] = family === 4 ? [addr.pcscfUe4, addr.pcscfCore4] : [addr.pcscfUe6, addr.pcscfCore6];
+    for (const transport of ['udp', 'tcp']) {
+      listen.push({ transport, address: ue, port: 5060, side: 'access' }, { transport, address: core, port: 5060, side: 'core' });
+    }
+  }
+  return {
+    sip: { listen, next_hop: o.nextHop ?? `sip:${addr.core4}:5060`, trusted_peers: [addr.core4, addr.core6], ...o.sip },
+    http: { listen: '127.0.0.1:9090' },
+    workers: { pool_size: o.poolSize },
+    shutdown: { grace_s: o.graceS ?? 1 },
+    log: { level: o.logLevel ?? 'info' },
+  };
+}

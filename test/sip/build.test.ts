@@ -93,6 +93,7 @@ test('buildErrorFromRaw answers requests that did not parse', () => {
   check('unkscm', 416);
   check('clerr', 400);
   check('escruri', 400);
+  check('trws', 400);
   // The CSeq is copied even when it is the fault (the answer is then as unreadable as the request).
   const scalar = buildErrorFromRaw(rfc4475('scalar02'), new SipError('SIP_BAD_HEADER', 400, 'CSeq number too large', 'CSeq'))!.toString('latin1');
   assert.ok(scalar.startsWith('SIP/2.0 400 CSeq number too large\r\n') && scalar.includes('\r\nCSeq: 36893488147419103232 REGISTER\r\n'));

@@ -45,6 +45,18 @@ test('REGISTER over UDP: decided, forwarded, 401 relayed upstream; Timers J and 
   assert.ok(h.empty(), 'Timer J');
 });
 
+test('a method of any length is forwarded (RFC 4475 §3.1.1.2: a 43-octet token)', () => {
+  const h = new Harness();
+  const method = "!interesting-Method0123456789_*+`.%indeed'~";
+  h.receive(request({ method, branch: 'z9hG4bKlong' }), UE);
+  const fwd = h.forward(h.take());
+  assert.is(h.count('plan-invalid'), 0);
+  assert.equal(h.sentTo(CORE_ADDR).map((s) => s.text.slice(0, method.length)), [method]);
+  h.receive(respond(fwd, 200), CORE);
+  h.relay(h.take());
+  assert.equal(h.sentTo(UE_ADDR).map((s) => statusOf(s.text)), [200]);
+});
+
 test('non-INVITE retransmissions: absorbed while Trying, answered with the final once Completed', () => {
   const h = new Harness();
   const msg = request({ method: 'MESSAGE', branch: 'z9hG4bKm1' });

@@ -117,6 +117,24 @@ test('responses and requests to the remote reuse the connection it opened, by co
   }
 });
 
+test('a target naming the connection is sent on it when its port is the Via sent-by, not the source port (RFC 3261 §18.2.2)', async () => {
+  const rec = new Recorder();
+  const t = await Transports.open(PLAN, OPTIONS, rec);
+  const c = await TcpClient.connect(V4, 5060, UE4);
+  try {
+    c.write(sip('req'));
+    await until(() => rec.messages.length === 1, 'the request');
+    const rx = rec.messages[0]!.rx;
+    assert.is.not(rx.remote.port, 5070);
+    t.send(Buffer.from('response;'), tcp(rx.socketId, rx.remote.addr, 5070, { connId: rx.connId! }));
+    await until(() => c.data === 'response;', 'on the client connection');
+    assert.is(t.stats().connections.opened.outbound, 0, 'no connection to the sent-by port');
+  } finally {
+    c.socket.destroy();
+    await t.close();
+  }
+});
+
 test('unprotected: a new connection leaves from an ephemeral port of the socket address, and is reused both ways', async () => {
   const rec = new Recorder();
   const t = await Transports.open(PLAN, OPTIONS, rec);
