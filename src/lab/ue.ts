@@ -75,7 +75,7 @@ export interface UeDeps {
   readonly onEvent?: (e: UeEvent) => void;
 }
 
-interface SaSummary {
+type SaSummary = {
   readonly spiUc: number;
   readonly spiUs: number;
   readonly spiPc: number;
@@ -86,7 +86,7 @@ interface SaSummary {
   readonly portPs: number;
   readonly alg: string;
   readonly ealg: string;
-}
+};
 
 export type UeEvent =
   | { readonly event: 'challenged'; readonly procedure: Procedure; readonly afterMs: number }
@@ -122,6 +122,9 @@ interface SaSet {
 type Path = { readonly kind: 'unprotected'; readonly group: SocketGroup } | { readonly kind: 'protected'; readonly set: SaSet };
 
 const DEFAULT_OFFERS: readonly AlgPair[] = [['hmac-sha-1-96', 'aes-cbc']];
+
+/** The selector `user` of lab UE SAs by default ("LabU"), distinct from the P-CSCF's. */
+export const LAB_UE_MARKER = 0x4c616255;
 const FIRST_NC = '00000001';
 
 export class Ue {
