@@ -66,12 +66,15 @@ export interface WorldOptions {
   readonly scscf?: Partial<ScscfOptions>;
   /** The subscriber's next SQN at the HSS. */
   readonly sqn?: number;
+  /** Also subscribers ue1@ims.example .. ue<count>@ims.example (sip:ue<n>@ims.example), for many UEs. */
+  readonly count?: number;
 }
 
 export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const family = o.family ?? 4;
   const addr = LOOPBACK[family];
-  const file = parseSubscriberFile({ subscribers: [{ impi: IMPI, impu: [IMPU, TEL], k: K, opc: OPC, sqn: o.sqn ?? 1 }] });
+  const many = o.count === undefined ? [] : [{ impi: 'ue{n}@ims.example', impu: 'sip:ue{n}@ims.example', k: K, opc: OPC, count: o.count }];
+  const file = parseSubscriberFile({ subscribers: [{ impi: IMPI, impu: [IMPU, TEL], k: K, opc: OPC, sqn: o.sqn ?? 1 }, ...many] });
   const scscfEvents: ScscfEvent[] = [];
   const scscf = await Scscf.start({ addr, port: SCSCF_PORT, realm: file.realm, subscribers: new SubscriberStore(file.subscribers), ...o.scscf }, (e) => scscfEvents.push(e));
   const pcscfXfrm = new FakeXfrm();
