@@ -163,6 +163,11 @@ export class PcscfStandin {
     if (response.status === 401 && offer !== undefined) return this.#challenge(tx, response, rx.remote.addr, offer, clientValues, back);
     this.#relay(tx, response, back);
     if (response.status < 200 || response.status >= 300 || over === undefined) return;
+    // The 200 must leave over the SAs before they go. Node hands the datagram (or the TCP write)
+    // to the kernel on a later tick, and the netlink worker runs in parallel: without waiting one
+    // turn of the event loop the delete can win, and the 200 leaves unprotected and is dropped by
+    // the UE's policy (what Kamailio's example configuration does, kamailio-behaviour.md §13).
+    await new Promise((resolve) => setImmediate(resolve));
     const deregistration = msg.expires() === 0 || (msg.contacts() !== '*' && (msg.contacts() as readonly { expires?: number }[]).every((c) => c.expires === 0));
     for (const s of [...this.#sets.values()]) {
       if (s.params.ueAddr !== over.params.ueAddr || s.params.portUs !== over.params.portUs) continue;
