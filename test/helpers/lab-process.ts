@@ -90,9 +90,14 @@ export class LabProcess {
     return this.waitFor((e) => e.event === event, timeoutMs, from);
   }
 
-  /** Ends stdin (the entries stop and clean up), then kills the process if it is still there after graceMs. */
-  async close(graceMs = 20_000): Promise<number> {
-    this.child.stdin.end();
+  /**
+   * Ends stdin (the lab entries stop and clean up) or sends `signal` (`ip netns exec` runs the
+   * command in its own process, so the signal reaches it), then kills the process if it is still
+   * there after graceMs.
+   */
+  async close(graceMs = 20_000, signal?: NodeJS.Signals): Promise<number> {
+    if (signal === undefined) this.child.stdin.end();
+    else this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     const code = await this.exited;
     clearTimeout(timer);
