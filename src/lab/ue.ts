@@ -143,7 +143,8 @@ export class Ue {
   #current: SaSet | undefined;
   #server: SocketGroup | undefined;
   #serviceRoute: readonly string[] = [];
-  #busy = false;
+  /** The registration procedure in progress. */
+  #running: Promise<unknown> | undefined;
   #closed = false;
 
   constructor(options: UeOptions, deps: UeDeps) {
@@ -228,10 +229,14 @@ export class Ue {
     return { status: response.status, reason: response.reasonPhrase };
   }
 
-  /** Removes every SA set this UE installed and closes its sockets (and its node, when it owns it). */
+  /**
+   * Removes every SA set this UE installed and closes its sockets (and its node, when it owns it),
+   * after the procedure in progress, if any, has ended (so that nothing it installs is left).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#running?.catch(() => undefined);
     const set = this.#current;
     this.#current = undefined;
     const failures: UeError[] = [];
@@ -242,14 +247,16 @@ export class Ue {
     if (failures[0] !== undefined) throw failures[0];
   }
 
-  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#busy || this.#closed) throw new UeError('UE_BUSY', this.#closed ? 'the UE is closed' : 'another registration procedure is running');
-    this.#busy = true;
-    try {
-      return await fn();
-    } finally {
-      this.#busy = false;
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#running !== undefined || this.#closed) {
+      return Promise.reject(new UeError('UE_BUSY', this.#closed ? 'the UE is closed' : 'another registration procedure is running'));
     }
+    // Started from a promise, so that an error thrown before fn's first await is a rejection too.
+    const p = Promise.resolve().then(fn);
+    this.#running = p;
+    const clear = (): void => { this.#running = undefined; };
+    p.then(clear, clear);
+    return p;
   }
 
   #registeredSet(): SaSet {
