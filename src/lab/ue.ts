@@ -360,9 +360,9 @@ export class Ue {
     await this.#kernel(ops, 'installing the SAs');
     let client: SocketGroup;
     try {
+      // Requests from the P-CSCF come over the transport the UE registered with (its contact says so).
       this.#server ??= await this.#node.open([
-        { transport: 'udp', addr: this.#o.addr, port: this.#o.ports.server, role: 'protected-server', listening: true },
-        { transport: 'tcp', addr: this.#o.addr, port: this.#o.ports.server, role: 'protected-server', listening: true },
+        { transport: this.#o.transport, addr: this.#o.addr, port: this.#o.ports.server, role: 'protected-server', listening: true },
       ], this.#onRequest);
       client = await this.#node.open([
         { transport: this.#o.transport, addr: this.#o.addr, port: offer.portUc, role: 'protected-client', listening: this.#o.transport === 'udp' },
