@@ -120,11 +120,6 @@ export class Scscf {
     return scscf;
   }
 
-  /** The Service-Route value it gives registered UEs (its own URI, RFC 3608). */
-  get serviceRoute(): string {
-    return this.#serviceRoute;
-  }
-
   /** The live bindings of the subscriber owning `impu`. */
   bindings(impu: string): BindingView[] {
     const sub = this.#opts.subscribers.byImpu(impu);
