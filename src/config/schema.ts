@@ -69,6 +69,7 @@ export const SCHEMA: Section<Config> = {
     xfrm_user_marker: int(1, U32_MAX, 143_956_232),
     temporary_sa_timeout_s: int(1, 3600, 30),
     create_failure_status: int(400, 699, 503, STATUS),
+    teardown_delay_ms: int(0, 60_000, 1000),
     // 0x400: replies leave the way the request came (TS 33.203 §7.1); src/ipsec/forward.ts.
     forward_flags: int(0, 2 ** 31 - 1, 0x400, 'an integer from 0 to 2147483647 (ipsec_forward flags, the whole integer)'),
   },

@@ -54,6 +54,7 @@ export interface Config {
     readonly xfrm_user_marker: number;
     readonly temporary_sa_timeout_s: number;
     readonly create_failure_status: number;
+    readonly teardown_delay_ms: number;
     readonly forward_flags: number;
   };
   readonly workers: { readonly pool_size: number; readonly batch_max: number; readonly max_in_flight: number };

@@ -86,6 +86,7 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
     deliver: (id, plan) => proxy.apply(id, plan),
     outcomes: { relayed: (status) => mainCtx.metrics.relayedResponse(status), refused: () => mainCtx.metrics.rejected('REGISTER', 'ipsec_unavailable') },
     log: logEvent,
+    teardownDelayMs: config.security.teardown_delay_ms,
   });
 
   const limits = sipLimitsOf(config);

@@ -9,7 +9,11 @@
 //                 -> acknowledged: the set goes into the binding (commit) -> `then` (the 401) is
 //                    handed to its server transaction; a commit that finds the binding gone or
 //                    moved, or a transaction that ended meanwhile, takes the set out again.
-//   after:        teardown, started once the plan's message was handed to the transports.
+//   after:        teardown, started teardownDelayMs after the plan's message was handed to the
+//                 transports: a datagram is handed to the kernel on a later tick than the delete
+//                 reaches the netlink worker (measured in the ESP VM: the delete won, and the
+//                 de-REGISTER's 200 left unprotected and was dropped), and TCP may retransmit after
+//                 that; the message and its retransmissions must leave over the SAs it ends.
 //   teardown:     every delete is its own op (one failing delete does not stop the others); an SA
 //                 or policy already gone (ESRCH / ENOENT) counts as deleted; the SPI pair is
 //                 released once all of them are gone; failures are counted, logged and retried
@@ -45,6 +49,8 @@ export interface IpsecExecutorOptions {
   readonly log: (e: LogEvent) => void;
   /** Milliseconds, for the retry back-off; default performance.now. */
   readonly clockMs?: () => number;
+  /** How long after a message the teardown its plan carries starts (security.teardown_delay_ms). */
+  readonly teardownDelayMs: number;
 }
 
 export interface IpsecExecutorStats {
@@ -121,7 +127,7 @@ export class IpsecExecutor {
       return;
     }
     this.#o.deliver(id, plan);
-    if (plan.after !== undefined) this.teardown(plan.after);
+    if (plan.after !== undefined) this.#teardownLater(plan.after);
   }
 
   /** Starts the removal of sets (the logic's Plan.after, or the main thread's own sweep). */
@@ -211,7 +217,7 @@ export class IpsecExecutor {
       ipsec.metrics.createFailed('undelivered');
     }
     this.#flushNotes();
-    if (plan.after !== undefined) this.teardown(plan.after);
+    if (plan.after !== undefined) this.#teardownLater(plan.after);
   }
 
   #notSubmitted(id: number, plan: Extract<Plan, { kind: 'kernel' }>, e: unknown): void {
@@ -227,7 +233,16 @@ export class IpsecExecutor {
     this.#o.ipsec.metrics.createFailed(reason);
     if (this.#o.deliver(id, plan.otherwise)) this.#o.outcomes.refused();
     this.#flushNotes();
-    if (plan.after !== undefined) this.teardown(plan.after);
+    if (plan.after !== undefined) this.#teardownLater(plan.after);
+  }
+
+  /** The teardown a plan carries, once its message has had time to leave over the SAs it ends. */
+  #teardownLater(works: readonly XfrmWork[]): void {
+    this.#begin();
+    setTimeout(() => {
+      this.teardown(works);
+      this.#end();
+    }, this.#o.teardownDelayMs);
   }
 
   /** Starts the teardown the main thread's own contact-table changes noted. */

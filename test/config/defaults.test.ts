@@ -42,6 +42,7 @@ test('every key has the documented default', () => {
       xfrm_user_marker: 143956232,
       temporary_sa_timeout_s: 30,
       create_failure_status: 503,
+      teardown_delay_ms: 1000,
       forward_flags: 1024,
     },
     workers: { pool_size: 2, batch_max: 64, max_in_flight: 8192 },

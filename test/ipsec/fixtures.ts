@@ -77,6 +77,7 @@ export function ipsecHarness(env: Record<string, string> = {}, real?: RealKernel
       outcomes: { relayed: (status) => h.ctx.metrics.relayedResponse(status), refused: () => h.ctx.metrics.rejected('REGISTER', 'ipsec_unavailable') },
       log: (e) => h.events.push(e),
       clockMs: () => h.ctx.now() * 1000,
+      teardownDelayMs: 0,
     }),
     async run(inbound) {
       const before = delivered.length;

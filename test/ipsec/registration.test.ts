@@ -212,7 +212,8 @@ test('de-registration: the 200 leaves over the SAs, then they are removed; nothi
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   assert.is(h.delivered.at(-1)?.plan, relayed, 'the 200 was handed over first');
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.is(h.kernel.sas, 4, 'the SAs outlive the 200 by security.teardown_delay_ms');
+  await h.executor.idle();
   assert.equal([h.kernel.sas, h.kernel.policies, h.ctx.ipsec!.spis.inUse, h.contacts.size], [0, 0, 0, 0]);
   assert.is(count(h, 'pcscf_registrations_total', { outcome: 'de' }), 1);
   assert.is(bindingOf(h), undefined);
