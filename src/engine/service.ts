@@ -170,10 +170,12 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
       if (!(e instanceof SipError)) throw e;
       const request = !(bytes.length > 4 && bytes.toString('latin1', 0, 4) === 'SIP/');
       engine.malformed(rx.transport, request);
-      log.debug({ remote: rx.remote, code: e.code, reason: e.reason, header: e.header }, request ? 'malformed request answered' : 'malformed response dropped');
       // RFC 3261 §16.3 / RFC 4475: a malformed request gets its error status back (to where it came
-      // from: the Via of a broken message cannot be trusted for routing); a response is dropped.
+      // from: the Via of a broken message cannot be trusted for routing) when it has the headers a
+      // response needs; a response, or a request without them, is dropped.
       const reply = request ? buildErrorFromRaw(bytes, e) : undefined;
+      log.debug({ remote: rx.remote, code: e.code, reason: e.reason, header: e.header },
+        reply !== undefined ? `malformed request answered ${e.status}` : `malformed ${request ? 'request' : 'response'} dropped`);
       if (reply !== undefined) {
         engine.message('out', rx.transport, reply);
         transports!.send(reply, { transport: rx.transport, socketId: rx.socketId, remote: rx.remote, ...(rx.connId === undefined ? {} : { connId: rx.connId }) });
