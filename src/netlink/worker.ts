@@ -59,7 +59,8 @@ try {
   process.exit(1);
 }
 
-const batcher = new Batcher(sock, new StatsWriter(init.stats), init.batchMax);
+const stats = new StatsWriter(init.stats);
+const batcher = new Batcher(sock, stats, init.batchMax);
 const dumpWriter = new NlWriter(256);
 let dumpSeq = 0x80000000; // apart from the batcher's sequence numbers
 let scheduled = false;
@@ -82,10 +83,12 @@ function postResults(): void {
 }
 
 function flush(): void {
+  const t0 = performance.now();
   scheduled = false;
   const more = batcher.runBatch();
   postResults();
   if (more) schedule();
+  stats.busy((performance.now() - t0) * 1000);
 }
 
 /** Queues the groups of one submit message; its buffer goes back to the client once they are all settled. */
@@ -253,12 +256,14 @@ function handle(m: ToWorker): void {
 }
 
 port.on('message', (m: ToWorker) => {
+  const t0 = performance.now();
   try {
     handle(m);
   } catch (e) {
     if ('id' in m) post({ kind: 'failed', id: m.id, error: wireError(e) });
   }
   postResults(); // groups that a dump, cleanup or probe drained on the way
+  stats.busy((performance.now() - t0) * 1000);
 });
 
 post({ kind: 'ready', portId: sock.portId, sendBufferBytes: sock.sendBufferBytes, receiveBufferBytes: sock.receiveBufferBytes });
