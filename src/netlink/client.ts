@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { VALID_ALG_PAIRS } from '../ipsec/algorithms.js';
 import { NetlinkClosedError, NetlinkQueueFullError, NetlinkRequestError, XfrmRecordError } from './errors.js';
+import { InFlight } from './in-flight.js';
 import { errnoName, SyscallError } from './libc.js';
 import { NlWriter } from './nlmsg.js';
 import { writeOp } from './xfrm.js';
@@ -33,12 +34,6 @@ export interface XfrmClientOptions {
   socketBufferBytes?: number;
   /** Tests only: send to this netlink port id instead of the kernel (a socket that never answers). */
   peerPortId?: number;
-}
-
-interface Waiter {
-  resolve: (v: never) => void;
-  reject: (e: Error) => void;
-  ops: number;
 }
 
 function toError(e: WireError): Error {
@@ -74,10 +69,10 @@ const EINVAL = 22;
 const SUBMIT_BUFFER_BYTES = 512 * 1024;
 const SPARE_BUFFERS = 8;
 
-/** The results of a group of n ops that all succeeded: one frozen array per size, shared. */
-const okResults: (readonly OpResult[])[] = [];
-function allOk(n: number): OpResult[] {
-  return (okResults[n] ??= Object.freeze(new Array<OpResult>(n).fill(OK))) as OpResult[];
+/** The result of a group of n ops that all succeeded: one frozen object per size, shared. */
+const okResults: GroupResult[] = [];
+function allOk(n: number): GroupResult {
+  return (okResults[n] ??= Object.freeze({ ok: true, results: Object.freeze(new Array<OpResult>(n).fill(OK)) as OpResult[] }));
 }
 const ECANCELED = 125;
 
@@ -91,7 +86,14 @@ function invalidGroup(group: readonly XfrmOp[], index: number, e: unknown): Grou
 }
 
 export class XfrmClient {
-  private readonly waiting = new Map<number, Waiter>();
+  private readonly inFlight = new InFlight();
+  /** What `capture` took from the last Promise constructed: one executor for every request, not a closure each. */
+  private newResolve: ((v: never) => void) | undefined;
+  private newReject: ((e: Error) => void) | undefined;
+  private readonly capture = (resolve: (v: never) => void, reject: (e: Error) => void): void => {
+    this.newResolve = resolve;
+    this.newReject = reject;
+  };
   /** Groups submitted in this turn of the event loop, encoded, waiting to go to the worker together. */
   private readonly out = new NlWriter(SUBMIT_BUFFER_BYTES);
   private outGroups: number[] = [];
@@ -99,7 +101,6 @@ export class XfrmClient {
   /** Submit buffers the worker gave back: reused, so a busy client does not allocate one per turn. */
   private readonly spare: ArrayBuffer[] = [];
   private readonly sendOut = (): void => this.flushOut();
-  private nextId = 1;
   private queued = 0;
   private closing: Promise<void> | undefined;
   private closedWhy: string | undefined;
@@ -145,8 +146,8 @@ export class XfrmClient {
   }
 
   /**
-   * Sends a group of ops; resolves with one result per op, in order (the results array of a
-   * group that fully succeeded is shared and frozen). Rejects only with NETLINK_QUEUE_FULL,
+   * Sends a group of ops; resolves with one result per op, in order (the result of a group that
+   * fully succeeded is shared and frozen, its results array too). Rejects only with NETLINK_QUEUE_FULL,
    * NETLINK_CLOSED, or XFRM_INVALID_RECORD when `group` is not an array.
    */
   submit(group: XfrmOp[]): Promise<GroupResult> {
@@ -165,16 +166,13 @@ export class XfrmClient {
         return Promise.resolve(invalidGroup(group, i, e));
       }
     }
-    const id = this.nextId++;
-    this.outGroups.push(id, group.length);
-    this.queued += group.length;
+    const promise = this.track<GroupResult>(group.length);
+    this.outGroups.push(this.inFlight.lastId, group.length);
     if (!this.outScheduled) {
       this.outScheduled = true;
       queueMicrotask(this.sendOut);
     }
-    return new Promise<GroupResult>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: never) => void, reject, ops: group.length });
-    });
+    return promise;
   }
 
   /** Every SA in the kernel, or (ours) only those with our marker. */
@@ -232,37 +230,48 @@ export class XfrmClient {
   private request<T>(make: (id: number) => ToWorker, ops: number): Promise<T> {
     if (this.closedWhy !== undefined || this.closing) return Promise.reject(new NetlinkClosedError(this.closedWhy ?? 'close() was called'));
     this.flushOut(); // keep the order of requests: submits of this turn go first
-    const id = this.nextId++;
-    this.queued += ops;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: never) => void, reject, ops });
-      this.worker.postMessage(make(id));
-    });
+    const promise = this.track<T>(ops);
+    this.worker.postMessage(make(this.inFlight.lastId));
+    return promise;
   }
 
-  private settle(id: number): Waiter | undefined {
-    const w = this.waiting.get(id);
-    if (!w) return undefined;
-    this.waiting.delete(id);
-    this.queued -= w.ops;
-    return w;
+  /** A promise for a request of `ops` ops, recorded in flight under the next id (inFlight.lastId). */
+  private track<T>(ops: number): Promise<T> {
+    const promise = new Promise<T>(this.capture);
+    this.inFlight.add(this.newResolve!, this.newReject!, ops);
+    this.queued += ops;
+    return promise;
+  }
+
+  private resolve(id: number, value: unknown): void {
+    const ops = this.inFlight.ops(id);
+    if (ops < 0) return;
+    this.queued -= ops;
+    this.inFlight.resolve(id, value);
   }
 
   private onMessage(m: FromWorker): void {
     switch (m.kind) {
       case 'groups':
         for (const id of m.ok) {
-          const w = this.settle(id);
-          w?.resolve({ ok: true, results: allOk(w.ops) } as never);
+          const ops = this.inFlight.ops(id);
+          if (ops < 0) continue;
+          this.queued -= ops;
+          this.inFlight.resolve(id, allOk(ops));
         }
-        for (const f of m.failed) this.settle(f.id)?.resolve(f.result as never);
+        for (const f of m.failed) this.resolve(f.id, f.result);
         for (const b of m.recycled) if (this.spare.length < SPARE_BUFFERS) this.spare.push(b);
         return;
-      case 'dump': this.settle(m.id)?.resolve((m.sas ?? m.policies ?? []) as never); return;
-      case 'sa': this.settle(m.id)?.resolve(m.sa as never); return;
-      case 'deleted': this.settle(m.id)?.resolve({ sas: m.sas, policies: m.policies, errors: m.errors } as never); return;
-      case 'probe': this.settle(m.id)?.resolve(m.capabilities as never); return;
-      case 'failed': this.settle(m.id)?.reject(toError(m.error)); return;
+      case 'dump': this.resolve(m.id, m.sas ?? m.policies ?? []); return;
+      case 'sa': this.resolve(m.id, m.sa); return;
+      case 'deleted': this.resolve(m.id, { sas: m.sas, policies: m.policies, errors: m.errors }); return;
+      case 'probe': this.resolve(m.id, m.capabilities); return;
+      case 'failed': {
+        const ops = this.inFlight.ops(m.id);
+        if (ops >= 0) this.queued -= ops;
+        this.inFlight.reject(m.id, toError(m.error));
+        return;
+      }
       case 'closed': this.fail('closed'); return;
       default: return;
     }
@@ -270,6 +279,7 @@ export class XfrmClient {
 
   private fail(why: string): void {
     if (this.closedWhy === undefined) this.closedWhy = why;
-    for (const id of [...this.waiting.keys()]) this.settle(id)?.reject(new NetlinkClosedError(why));
+    this.queued = 0;
+    this.inFlight.rejectAll(new NetlinkClosedError(why));
   }
 }
