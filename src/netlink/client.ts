@@ -12,7 +12,7 @@ import { writeOp } from './xfrm.js';
 import type { AlgPair, FromWorker, KernelCapabilities, ToWorker, WireError, WorkerInit } from './protocol.js';
 import { newStatsBuffer, readStats, type NetlinkStats } from './stats.js';
 import {
-  describeOp, type GroupResult, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa, type XfrmSaId,
+  allOk, describeOp, type GroupResult, type OpResult, type XfrmOp, type XfrmPolicy, type XfrmSa, type XfrmSaId,
 } from './xfrm-types.js';
 
 export type { AlgorithmCheck, AlgPair, KernelCapabilities } from './protocol.js';
@@ -63,17 +63,11 @@ function startWorker(init: WorkerInit): Worker {
   return new Worker(`import(${api}).then((tsx) => { tsx.register(); return import(${entry}); })`, { eval: true, workerData: init });
 }
 
-const OK: OpResult = Object.freeze({ ok: true });
 const EINVAL = 22;
 // Room for a turn of ~1000 ops without growing (growing allocates and copies).
 const SUBMIT_BUFFER_BYTES = 512 * 1024;
 const SPARE_BUFFERS = 8;
 
-/** The result of a group of n ops that all succeeded: one frozen object per size, shared. */
-const okResults: GroupResult[] = [];
-function allOk(n: number): GroupResult {
-  return (okResults[n] ??= Object.freeze({ ok: true, results: Object.freeze(new Array<OpResult>(n).fill(OK)) as OpResult[] }));
-}
 const ECANCELED = 125;
 
 /** The result of a group that never reached the kernel because op `index` cannot be encoded. */

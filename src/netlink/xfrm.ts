@@ -172,18 +172,16 @@ function writeDelPolicy(w: NlWriter, off: number, id: XfrmPolicyId): number {
   return off + SIZEOF_XFRM_USERPOLICY_ID;
 }
 
-/** Requests already encoded (sequence numbers to be given when sent): the bytes and where each message starts. */
+/** Requests already encoded (sequence numbers to be given when sent): `count` messages one after another from offset 0. */
 export interface EncodedOps {
   buf: Buffer;
-  offsets: number[];
+  count: number;
 }
 
 /** Encodes a group of ops; throws XfrmRecordError (with the op's index in `field`) for the first that cannot be encoded. */
 export function encodeOps(ops: readonly XfrmOp[]): EncodedOps {
   const w = new NlWriter(Math.max(256, ops.length * 320));
-  const offsets: number[] = [];
   for (let i = 0; i < ops.length; i++) {
-    offsets.push(w.off);
     try {
       writeOp(w, ops[i]!, 0, false);
     } catch (e) {
@@ -191,7 +189,7 @@ export function encodeOps(ops: readonly XfrmOp[]): EncodedOps {
       throw new XfrmRecordError(`ops[${i}].${err.field}`, err.reason);
     }
   }
-  return { buf: w.buf, offsets };
+  return { buf: w.buf, count: ops.length };
 }
 
 /** A dump request (GETSA or GETPOLICY with NLM_F_DUMP): the kernel answers with NEWSA / NEWPOLICY messages and NLMSG_DONE. */
