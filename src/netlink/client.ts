@@ -64,9 +64,13 @@ function startWorker(init: WorkerInit): Worker {
 }
 
 const EINVAL = 22;
-// Room for a turn of ~1000 ops without growing (growing allocates and copies).
-const SUBMIT_BUFFER_BYTES = 512 * 1024;
-const SPARE_BUFFERS = 8;
+// A turn's submits go to the worker in one message when the turn ends, or as soon as this many
+// bytes are encoded (~256 policies): the worker then starts on them while this thread encodes
+// the rest, instead of idling until a long turn ends.
+const FLUSH_BYTES = 64 * 1024;
+// Room for FLUSH_BYTES and the op that crosses it, without growing (growing allocates and copies).
+const SUBMIT_BUFFER_BYTES = 2 * FLUSH_BYTES;
+const SPARE_BUFFERS = 16;
 
 const ECANCELED = 125;
 
@@ -162,7 +166,9 @@ export class XfrmClient {
     }
     const promise = this.track<GroupResult>(group.length);
     this.outGroups.push(this.inFlight.lastId, group.length);
-    if (!this.outScheduled) {
+    if (this.out.off >= FLUSH_BYTES) {
+      this.flushOut();
+    } else if (!this.outScheduled) {
       this.outScheduled = true;
       queueMicrotask(this.sendOut);
     }
