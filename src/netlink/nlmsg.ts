@@ -25,6 +25,14 @@ export const NLMSGERR_ATTR_OFFS = 2;
 
 export const nlmsgAlign = (n: number): number => (n + 3) & ~3;
 
+/**
+ * Zeroes `buf[from, to)` for the few bytes of padding and reserved fields the encoders write
+ * for every op: byte stores, where Buffer.fill is a call into C++ measured at ~5x the cost.
+ */
+export function zeroBytes(buf: Buffer, from: number, to: number): void {
+  for (let p = from; p < to; p++) buf[p] = 0;
+}
+
 /*
  * struct nlmsghdr {
  *   __u32 nlmsg_len;    total length, header included
@@ -89,7 +97,7 @@ export function encodeNlAttr(buf: Buffer, off: number, type: number, payload: Ui
   const p = encodeNlAttrHeader(buf, off, type, payload.length);
   buf.set(payload, p);
   const end = nlmsgAlign(p + payload.length);
-  buf.fill(0, p + payload.length, end);
+  zeroBytes(buf, p + payload.length, end);
   return end;
 }
 
@@ -242,7 +250,7 @@ export class NlWriter {
     this.reserve(padded);
     const start = this.off;
     src.copy(this.buf, start, off, off + len);
-    this.buf.fill(0, start + len, start + padded);
+    zeroBytes(this.buf, start + len, start + padded);
     this.buf.writeUInt32LE(seq >>> 0, start + 8);
     this.off = start + padded;
     return start;
@@ -260,7 +268,7 @@ export class NlWriter {
     const start = this.off;
     this.buf.writeUInt32LE(payloadEnd - start, start);
     this.off = nlmsgAlign(payloadEnd);
-    for (let p = payloadEnd; p < this.off; p++) this.buf[p] = 0;
+    zeroBytes(this.buf, payloadEnd, this.off);
     return start;
   }
 }

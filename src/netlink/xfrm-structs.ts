@@ -5,6 +5,7 @@
 
 import { XfrmRecordError } from './errors.js';
 import { readIPv4, readIPv6, writeIPv4, writeIPv6 } from './inet.js';
+import { zeroBytes } from './nlmsg.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -43,12 +44,9 @@ export function encodeXfrmAddress(buf: Buffer, off: number, family: number, text
     return;
   }
   if (family === AF_INET) writeIPv4(buf, off, text, field);
-  else if (text === '') buf.writeUInt32LE(0, off);
+  else if (text === '') zeroBytes(buf, off, off + 4);
   else throw new XfrmRecordError(field, `an address needs family AF_INET or AF_INET6, got ${family}`);
-  // Word stores: Buffer.fill costs more than these for 12 bytes, and this runs for every address.
-  buf.writeUInt32LE(0, off + 4);
-  buf.writeUInt32LE(0, off + 8);
-  buf.writeUInt32LE(0, off + 12);
+  zeroBytes(buf, off + 4, off + 16);
 }
 
 export function decodeXfrmAddress(buf: Buffer, off: number, family: number): string {
@@ -146,7 +144,7 @@ export function encodeXfrmId(buf: Buffer, off: number, family: number, id: XfrmI
   encodeXfrmAddress(buf, off, family, id.daddr, 'id.daddr');
   buf.writeUInt32BE(id.spi, off + 16);
   buf.writeUInt8(id.proto, off + 20);
-  buf.fill(0, off + 21, off + 24);
+  zeroBytes(buf, off + 21, off + 24);
 }
 
 export function decodeXfrmId(buf: Buffer, off: number, family: number): XfrmIdStruct {
@@ -330,7 +328,7 @@ export function encodeXfrmUsersaInfo(buf: Buffer, off: number, s: XfrmUsersaInfo
   buf.writeUInt8(s.mode, off + 214);
   buf.writeUInt8(s.replayWindow, off + 215);
   buf.writeUInt8(s.flags, off + 216);
-  buf.fill(0, off + 217, off + 224);
+  zeroBytes(buf, off + 217, off + 224);
 }
 
 export function decodeXfrmUsersaInfo(buf: Buffer, off: number): XfrmUsersaInfo {
@@ -418,7 +416,7 @@ export function encodeXfrmUserpolicyInfo(buf: Buffer, off: number, p: XfrmUserpo
   buf.writeUInt8(p.action, off + 161);
   buf.writeUInt8(p.flags, off + 162);
   buf.writeUInt8(p.share, off + 163);
-  buf.fill(0, off + 164, off + 168);
+  zeroBytes(buf, off + 164, off + 168);
 }
 
 export function decodeXfrmUserpolicyInfo(buf: Buffer, off: number): XfrmUserpolicyInfo {
@@ -454,7 +452,7 @@ export function encodeXfrmUserpolicyId(buf: Buffer, off: number, p: XfrmUserpoli
   encodeXfrmSelector(buf, off, p.sel);
   buf.writeUInt32LE(p.index, off + 56);
   buf.writeUInt8(p.dir, off + 60);
-  buf.fill(0, off + 61, off + 64);
+  zeroBytes(buf, off + 61, off + 64);
 }
 
 export function decodeXfrmUserpolicyId(buf: Buffer, off: number): XfrmUserpolicyId {
@@ -493,7 +491,7 @@ export interface XfrmUserTmpl {
 export function encodeXfrmUserTmpl(buf: Buffer, off: number, t: XfrmUserTmpl): void {
   encodeXfrmId(buf, off, t.family, t.id);
   buf.writeUInt16LE(t.family, off + 24);
-  buf.fill(0, off + 26, off + 28);
+  zeroBytes(buf, off + 26, off + 28);
   encodeXfrmAddress(buf, off + 28, t.family, t.saddr, 'tmpl.saddr');
   buf.writeUInt32LE(t.reqid, off + 44);
   buf.writeUInt8(t.mode, off + 48);

@@ -3,7 +3,7 @@
 
 import { XfrmRecordError } from './errors.js';
 import {
-  decodeNlAttrs, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NlWriter, SIZEOF_NLMSGHDR,
+  decodeNlAttrs, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NlWriter, SIZEOF_NLMSGHDR, zeroBytes,
 } from './nlmsg.js';
 import {
   attrSpace, decodeAttrAlgoAead, decodeAttrAlgoAuthTrunc, decodeAttrAlgoCrypt, decodeAttrTmpls, encodeAttrAlgoAead,
@@ -282,7 +282,7 @@ export function writeUndo(w: NlWriter, src: Buffer, off: number, seq: number): b
     src.copy(b, q, p, p + 56); // selector, byte for byte (the kernel matches it with memcmp)
     b.writeUInt32LE(0, q + 56); // index: find by selector
     b[q + 60] = src[p + 160]!; // dir
-    b.fill(0, q + 61, q + 64);
+    zeroBytes(b, q + 61, q + 64);
     w.end(q + SIZEOF_XFRM_USERPOLICY_ID);
     return true;
   }
