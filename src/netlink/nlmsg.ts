@@ -243,16 +243,12 @@ export class NlWriter {
     return o + SIZEOF_NLMSGHDR;
   }
 
-  /** Copies the whole message at `src[off]` (as encoded elsewhere) and gives it sequence number `seq`; returns its start offset. */
-  append(src: Buffer, off: number, seq: number): number {
-    const len = src.readUInt32LE(off);
-    const padded = nlmsgAlign(len);
-    this.reserve(padded);
+  /** Copies the whole, padded messages in `src[from, to)` (encoded elsewhere); returns where they start. */
+  appendMessages(src: Buffer, from: number, to: number): number {
+    this.reserve(to - from);
     const start = this.off;
-    src.copy(this.buf, start, off, off + len);
-    zeroBytes(this.buf, start + len, start + padded);
-    this.buf.writeUInt32LE(seq >>> 0, start + 8);
-    this.off = start + padded;
+    src.copy(this.buf, start, from, to);
+    this.off = start + (to - from);
     return start;
   }
 
