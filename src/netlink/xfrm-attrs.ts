@@ -3,7 +3,8 @@
 // with encoders that write a whole attribute (header, struct, padding) and
 // decoders that read one found by decodeNlAttrs.
 
-import { encodeNlAttrHeader, nlmsgAlign, zeroBytes, type NlAttr } from './nlmsg.js';
+import { encodeNlAttrHeader, nlmsgAlign, type NlAttr } from './nlmsg.js';
+import { zeroBytes } from './wire.js';
 import {
   decodeXfrmAlgo, decodeXfrmAlgoAead, decodeXfrmAlgoAuth, decodeXfrmUserTmpl, encodeXfrmAddress,
   encodeXfrmAlgo, encodeXfrmAlgoAead, encodeXfrmAlgoAuth, encodeXfrmUserTmpl, SIZEOF_XFRM_ADDRESS, SIZEOF_XFRM_USER_TMPL,

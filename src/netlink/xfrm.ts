@@ -3,8 +3,9 @@
 
 import { XfrmRecordError } from './errors.js';
 import {
-  decodeNlAttrs, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NlWriter, SIZEOF_NLMSGHDR, zeroBytes,
+  decodeNlAttrs, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NlWriter, SIZEOF_NLMSGHDR,
 } from './nlmsg.js';
+import { zeroBytes } from './wire.js';
 import {
   attrSpace, decodeAttrAlgoAead, decodeAttrAlgoAuthTrunc, decodeAttrAlgoCrypt, decodeAttrTmpls, encodeAttrAlgoAead,
   encodeAttrAlgoAuthTrunc, encodeAttrAlgoCrypt, encodeAttrSrcAddr, encodeAttrTmpls, MAX_SA_ATTR_BYTES,
