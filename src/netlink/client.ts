@@ -99,7 +99,6 @@ export class XfrmClient {
   /** Submit buffers the worker gave back: reused, so a busy client does not allocate one per turn. */
   private readonly spare: ArrayBuffer[] = [];
   private readonly sendOut = (): void => this.flushOut();
-  private queued = 0;
   private closing: Promise<void> | undefined;
   private closedWhy: string | undefined;
 
@@ -151,7 +150,8 @@ export class XfrmClient {
   submit(group: XfrmOp[]): Promise<GroupResult> {
     if (this.closedWhy !== undefined || this.closing) return Promise.reject(new NetlinkClosedError(this.closedWhy ?? 'close() was called'));
     if (!Array.isArray(group)) return Promise.reject(new XfrmRecordError('group', 'not an array of ops'));
-    if (this.queued + group.length > this.queueMax) return Promise.reject(new NetlinkQueueFullError(this.queued, group.length, this.queueMax));
+    const queued = this.inFlight.waitingOps;
+    if (queued + group.length > this.queueMax) return Promise.reject(new NetlinkQueueFullError(queued, group.length, this.queueMax));
     // Encoded here, on the caller's thread, and the bytes of a whole turn cross to the worker in
     // one transfer: structured-cloning a policy record was measured at ~7 us here, encoding it
     // at ~1.5 us.
@@ -202,7 +202,7 @@ export class XfrmClient {
   }
 
   stats(): NetlinkStats {
-    return readStats(this.statsBuffer, this.queued, this.queueMax);
+    return readStats(this.statsBuffer, this.inFlight.waitingOps, this.queueMax);
   }
 
   /** Lets queued work finish, closes the socket and ends the worker. */
@@ -239,15 +239,7 @@ export class XfrmClient {
   private track<T>(ops: number): Promise<T> {
     const promise = new Promise<T>(this.capture);
     this.inFlight.add(this.newResolve!, this.newReject!, ops);
-    this.queued += ops;
     return promise;
-  }
-
-  private resolve(id: number, value: unknown): void {
-    const ops = this.inFlight.ops(id);
-    if (ops < 0) return;
-    this.queued -= ops;
-    this.inFlight.resolve(id, value);
   }
 
   private onMessage(m: FromWorker): void {
@@ -255,23 +247,16 @@ export class XfrmClient {
       case 'groups':
         for (const id of m.ok) {
           const ops = this.inFlight.ops(id);
-          if (ops < 0) continue;
-          this.queued -= ops;
-          this.inFlight.resolve(id, allOk(ops));
+          if (ops >= 0) this.inFlight.resolve(id, allOk(ops));
         }
-        for (const f of m.failed) this.resolve(f.id, f.result);
+        for (const f of m.failed) this.inFlight.resolve(f.id, f.result);
         for (const b of m.recycled) if (this.spare.length < SPARE_BUFFERS) this.spare.push(b);
         return;
-      case 'dump': this.resolve(m.id, m.sas ?? m.policies ?? []); return;
-      case 'sa': this.resolve(m.id, m.sa); return;
-      case 'deleted': this.resolve(m.id, { sas: m.sas, policies: m.policies, errors: m.errors }); return;
-      case 'probe': this.resolve(m.id, m.capabilities); return;
-      case 'failed': {
-        const ops = this.inFlight.ops(m.id);
-        if (ops >= 0) this.queued -= ops;
-        this.inFlight.reject(m.id, toError(m.error));
-        return;
-      }
+      case 'dump': this.inFlight.resolve(m.id, m.sas ?? m.policies ?? []); return;
+      case 'sa': this.inFlight.resolve(m.id, m.sa); return;
+      case 'deleted': this.inFlight.resolve(m.id, { sas: m.sas, policies: m.policies, errors: m.errors }); return;
+      case 'probe': this.inFlight.resolve(m.id, m.capabilities); return;
+      case 'failed': this.inFlight.reject(m.id, toError(m.error)); return;
       case 'closed': this.fail('closed'); return;
       default: return;
     }
@@ -279,7 +264,6 @@ export class XfrmClient {
 
   private fail(why: string): void {
     if (this.closedWhy === undefined) this.closedWhy = why;
-    this.queued = 0;
     this.inFlight.rejectAll(new NetlinkClosedError(why));
   }
 }

@@ -16,6 +16,8 @@ export class InFlight {
   /** Every id below `head` is settled; ids from `tail` on are not given yet. */
   private head = 1;
   private tail = 1;
+  /** The ops of every request waiting (what backpressure bounds). */
+  waitingOps = 0;
 
   constructor() {
     this.resolves = new Array<Resolve | undefined>(INITIAL_CAPACITY).fill(undefined);
@@ -37,6 +39,7 @@ export class InFlight {
     this.resolves[k] = resolve;
     this.rejects[k] = reject;
     this.opsOf[k] = ops;
+    this.waitingOps += ops;
     return id;
   }
 
@@ -78,6 +81,7 @@ export class InFlight {
   }
 
   private clear(k: number): void {
+    this.waitingOps -= this.opsOf[k]!;
     this.resolves[k] = undefined;
     this.rejects[k] = undefined;
     while (this.head < this.tail && this.resolves[this.head & this.mask] === undefined) this.head++;

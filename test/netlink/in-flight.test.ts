@@ -1,5 +1,6 @@
 // The client's table of requests in flight: ids in order, settled in any order, growing past its
-// first capacity while old requests still wait, unknown and settled ids ignored.
+// first capacity while old requests still wait, unknown and settled ids ignored, the ops waiting
+// counted (backpressure).
 
 import fc from 'fast-check';
 import { test } from 'uvu';
@@ -24,9 +25,11 @@ test('ids count up from 1; each request is settled once, with its own value', ()
   const b = add(t, 4);
   assert.equal([a.id, b.id, t.lastId], [1, 2, 2]);
   assert.is(t.ops(b.id), 4);
+  assert.is(t.waitingOps, 5);
   assert.ok(t.resolve(b.id, 'B'));
   assert.is(b.outcome, 'resolved B');
   assert.is(t.ops(b.id), -1, 'forgotten once settled');
+  assert.is(t.waitingOps, 1);
   assert.not.ok(t.resolve(b.id, 'again'));
   assert.is(b.outcome, 'resolved B');
   assert.ok(t.reject(a.id, new Error('gone')));
@@ -56,8 +59,10 @@ test('model check: any order of adds and settles, across growth, matches a Map',
         }
       }
       for (const e of all) assert.is(e.outcome, model.has(e.id) ? undefined : `resolved ${e.id}`);
+      assert.is(t.waitingOps, [...model.values()].reduce((n, e) => n + e.ops, 0));
       t.rejectAll(new Error('closed'));
       for (const e of model.values()) assert.is(e.outcome, 'rejected closed');
+      assert.is(t.waitingOps, 0);
     },
   ), { numRuns: 50 });
 });
