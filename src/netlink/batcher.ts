@@ -9,6 +9,7 @@
 import { errnoName, SyscallError } from './libc.js';
 import { nlmsgAlign, NlWriter } from './nlmsg.js';
 import type { StatsWriter } from './stats.js';
+import { writeU32LE } from './wire.js';
 import { describeRequest, MAX_OP_BYTES, writeUndo } from './xfrm.js';
 import type { XfrmSocket } from './xfrm-socket.js';
 import { allOk, OP_OK, type GroupResult, type OpFailureCode, type OpResult } from './xfrm-types.js';
@@ -80,9 +81,9 @@ export class Batcher {
   }
 
   /**
-   * Queues a caller's group: `count` requests one after another from `buf[start]`, which must
-   * stay untouched until the group is settled. `owner.groupDone(result, tag)` hears of it once
-   * every op (and any rollback) is settled.
+   * Queues a caller's group: `count` requests one after another from `buf[start]`, which are the
+   * batcher's until the group is settled (it writes their sequence numbers in place).
+   * `owner.groupDone(result, tag)` hears of it once every op (and any rollback) is settled.
    */
   submit(buf: Buffer, start: number, count: number, owner: GroupOwner, tag: number): void {
     this.add('user', buf, start, count, owner, tag, undefined);
@@ -119,7 +120,7 @@ export class Batcher {
         this.settle(g, failure('NOT_ATTEMPTED', ECANCELED, `${describeRequest(g.buf, off)}: not attempted, an earlier op of its group failed`));
         continue;
       }
-      g.buf.writeUInt32LE(this.seq, off + 8);
+      writeU32LE(g.buf, off + 8, this.seq);
       if (g.buf !== runBuf || off !== runEnd) {
         if (runBuf) w.appendMessages(runBuf, runStart, runEnd);
         runBuf = g.buf;

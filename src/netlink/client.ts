@@ -68,8 +68,9 @@ const EINVAL = 22;
 // bytes are encoded (~256 policies): the worker then starts on them while this thread encodes
 // the rest, instead of idling until a long turn ends.
 const FLUSH_BYTES = 64 * 1024;
-// Room for FLUSH_BYTES and the op that crosses it, without growing (growing allocates and copies).
-const SUBMIT_BUFFER_BYTES = 2 * FLUSH_BYTES;
+// Room for FLUSH_BYTES and the group that crosses it, without growing (growing allocates and
+// copies); under glibc's 128 KiB mmap threshold, so a new one is not an mmap and page faults.
+const SUBMIT_BUFFER_BYTES = FLUSH_BYTES + 16 * 1024;
 const SPARE_BUFFERS = 16;
 
 const ECANCELED = 125;
