@@ -64,13 +64,8 @@ function startWorker(init: WorkerInit): Worker {
 }
 
 const EINVAL = 22;
-// A turn's submits go to the worker in one message when the turn ends, or as soon as this many
-// bytes are encoded (~256 policies): the worker then starts on them while this thread encodes
-// the rest, instead of idling until a long turn ends.
-const FLUSH_BYTES = 64 * 1024;
-// Room for FLUSH_BYTES and the group that crosses it, without growing (growing allocates and
-// copies); under glibc's 128 KiB mmap threshold, so a new one is not an mmap and page faults.
-const SUBMIT_BUFFER_BYTES = FLUSH_BYTES + 16 * 1024;
+// Room for a datagram's worth of policies (1024) without growing (growing allocates and copies).
+const SUBMIT_BUFFER_BYTES = 320 * 1024;
 const SPARE_BUFFERS = 16;
 
 const ECANCELED = 125;
@@ -96,6 +91,7 @@ export class XfrmClient {
   /** Groups submitted in this turn of the event loop, encoded, waiting to go to the worker together. */
   private readonly out = new NlWriter(SUBMIT_BUFFER_BYTES);
   private outGroups: number[] = [];
+  private outOps = 0;
   private outScheduled = false;
   /** Submit buffers the worker gave back: reused, so a busy client does not allocate one per turn. */
   private readonly spare: ArrayBuffer[] = [];
@@ -107,6 +103,12 @@ export class XfrmClient {
     private readonly worker: Worker,
     private readonly statsBuffer: SharedArrayBuffer,
     private readonly queueMax: number,
+    /**
+     * The ops of a datagram (batchMax): a turn's submits go to the worker when the turn ends, or
+     * as soon as this many are encoded, so the worker sends them while this thread encodes the
+     * rest of a long turn.
+     */
+    private readonly flushOps: number,
     /** The worker's netlink port id (what `ss -f netlink` shows). */
     readonly portId: number,
   ) {
@@ -131,7 +133,7 @@ export class XfrmClient {
       const onFirst = (m: FromWorker): void => {
         worker.off('error', onError);
         if (m.kind === 'ready') {
-          resolve(new XfrmClient(worker, stats, opts.queueMax ?? 65536, m.portId));
+          resolve(new XfrmClient(worker, stats, opts.queueMax ?? 65536, init.batchMax, m.portId));
         } else {
           reject(m.kind === 'startFailed' ? toError(m.error) : new NetlinkClosedError(`unexpected first message ${m.kind}`));
           void worker.terminate();
@@ -167,7 +169,8 @@ export class XfrmClient {
     }
     const promise = this.track<GroupResult>(group.length);
     this.outGroups.push(this.inFlight.lastId, group.length);
-    if (this.out.off >= FLUSH_BYTES) {
+    this.outOps += group.length;
+    if (this.outOps >= this.flushOps) {
       this.flushOut();
     } else if (!this.outScheduled) {
       this.outScheduled = true;
@@ -226,6 +229,7 @@ export class XfrmClient {
     const bytes = this.out.swap(spare ? Buffer.from(spare) : NlWriter.allocate(SUBMIT_BUFFER_BYTES)).buffer as ArrayBuffer;
     this.worker.postMessage({ kind: 'submit', groups: this.outGroups, bytes, length } satisfies ToWorker, [bytes]);
     this.outGroups = [];
+    this.outOps = 0;
   }
 
   private request<T>(make: (id: number) => ToWorker, ops: number): Promise<T> {
