@@ -2,6 +2,8 @@
 // NLMSG_ERROR / NLMSG_DONE replies with their extended-ACK attributes. Host byte order
 // throughout (netlink is native-endian); this module is x86-64 / little-endian only.
 
+import { writeI32LE, writeU16LE, writeU32LE, zeroBytes } from './wire.js';
+
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 
@@ -45,11 +47,11 @@ export interface NlMsgHdr {
 }
 
 export function encodeNlMsgHdr(buf: Buffer, off: number, h: NlMsgHdr): void {
-  buf.writeUInt32LE(h.len, off);
-  buf.writeUInt16LE(h.type, off + 4);
-  buf.writeUInt16LE(h.flags, off + 6);
-  buf.writeUInt32LE(h.seq >>> 0, off + 8);
-  buf.writeUInt32LE(h.pid >>> 0, off + 12);
+  writeU32LE(buf, off, h.len);
+  writeU16LE(buf, off + 4, h.type);
+  writeU16LE(buf, off + 6, h.flags);
+  writeU32LE(buf, off + 8, h.seq >>> 0);
+  writeU32LE(buf, off + 12, h.pid >>> 0);
 }
 
 export function decodeNlMsgHdr(buf: Buffer, off: number): NlMsgHdr {
@@ -79,8 +81,8 @@ export interface NlAttr {
 
 /** Writes an attribute header for `payloadLength` bytes (the caller writes the payload) and returns the payload offset. */
 export function encodeNlAttrHeader(buf: Buffer, off: number, type: number, payloadLength: number): number {
-  buf.writeUInt16LE(SIZEOF_NLATTR + payloadLength, off);
-  buf.writeUInt16LE(type, off + 2);
+  writeU16LE(buf, off, SIZEOF_NLATTR + payloadLength);
+  writeU16LE(buf, off + 2, type);
   return off + SIZEOF_NLATTR;
 }
 
@@ -89,7 +91,7 @@ export function encodeNlAttr(buf: Buffer, off: number, type: number, payload: Ui
   const p = encodeNlAttrHeader(buf, off, type, payload.length);
   buf.set(payload, p);
   const end = nlmsgAlign(p + payload.length);
-  buf.fill(0, p + payload.length, end);
+  zeroBytes(buf, p + payload.length, end);
   return end;
 }
 
@@ -129,7 +131,7 @@ export interface NlMsgErr {
 
 /** Encodes an NLMSG_ERROR payload (as the kernel would) and returns the offset after it; the reply header's flags must carry NLM_F_CAPPED unless `echoed` is given, and NLM_F_ACK_TLVS when ext-ack fields are present. */
 export function encodeNlMsgErr(buf: Buffer, off: number, e: NlMsgErr): number {
-  buf.writeInt32LE(-e.errno, off);
+  writeI32LE(buf, off, -e.errno);
   encodeNlMsgHdr(buf, off + 4, e.request);
   let p = off + SIZEOF_NLMSGERR;
   if (e.echoed) {
@@ -139,7 +141,7 @@ export function encodeNlMsgErr(buf: Buffer, off: number, e: NlMsgErr): number {
   if (e.extMessage !== undefined) p = encodeNlAttr(buf, p, NLMSGERR_ATTR_MSG, Buffer.from(e.extMessage + '\0'));
   if (e.extOffset !== undefined) {
     const v = encodeNlAttrHeader(buf, p, NLMSGERR_ATTR_OFFS, 4);
-    buf.writeUInt32LE(e.extOffset, v);
+    writeU32LE(buf, v, e.extOffset);
     p = v + 4;
   }
   return p;
@@ -177,7 +179,7 @@ export interface NlMsgDone {
 }
 
 export function encodeNlMsgDone(buf: Buffer, off: number, d: NlMsgDone): number {
-  buf.writeInt32LE(-d.errno, off);
+  writeI32LE(buf, off, -d.errno);
   return d.extMessage === undefined ? off + 4 : encodeNlAttr(buf, off + 4, NLMSGERR_ATTR_MSG, Buffer.from(d.extMessage + '\0'));
 }
 
@@ -227,24 +229,20 @@ export class NlWriter {
     this.reserve(maxBytes);
     const b = this.buf;
     const o = this.off;
-    b.writeUInt32LE(0, o);
-    b.writeUInt16LE(type, o + 4);
-    b.writeUInt16LE(flags, o + 6);
-    b.writeUInt32LE(seq >>> 0, o + 8);
-    b.writeUInt32LE(pid >>> 0, o + 12);
+    writeU32LE(b, o, 0);
+    writeU16LE(b, o + 4, type);
+    writeU16LE(b, o + 6, flags);
+    writeU32LE(b, o + 8, seq >>> 0);
+    writeU32LE(b, o + 12, pid >>> 0);
     return o + SIZEOF_NLMSGHDR;
   }
 
-  /** Copies the whole message at `src[off]` (as encoded elsewhere) and gives it sequence number `seq`; returns its start offset. */
-  append(src: Buffer, off: number, seq: number): number {
-    const len = src.readUInt32LE(off);
-    const padded = nlmsgAlign(len);
-    this.reserve(padded);
+  /** Copies the whole, padded messages in `src[from, to)` (encoded elsewhere); returns where they start. */
+  appendMessages(src: Buffer, from: number, to: number): number {
+    this.reserve(to - from);
     const start = this.off;
-    src.copy(this.buf, start, off, off + len);
-    this.buf.fill(0, start + len, start + padded);
-    this.buf.writeUInt32LE(seq >>> 0, start + 8);
-    this.off = start + padded;
+    src.copy(this.buf, start, from, to);
+    this.off = start + (to - from);
     return start;
   }
 
@@ -258,9 +256,9 @@ export class NlWriter {
   /** Ends the message whose payload ends at `payloadEnd` (zero padding to 4 bytes); returns its start offset. */
   end(payloadEnd: number): number {
     const start = this.off;
-    this.buf.writeUInt32LE(payloadEnd - start, start);
+    writeU32LE(this.buf, start, payloadEnd - start);
     this.off = nlmsgAlign(payloadEnd);
-    for (let p = payloadEnd; p < this.off; p++) this.buf[p] = 0;
+    zeroBytes(this.buf, payloadEnd, this.off);
     return start;
   }
 }

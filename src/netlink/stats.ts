@@ -14,6 +14,7 @@ const ROLLBACKS = 6;
 const OVERRUNS = 7;
 const LAT_SUM_US = 8;
 const LAT_MAX_US = 9;
+const WORKER_BUSY_US = 10;
 const OPS_HIST = 16;
 const LAT_HIST = 32;
 const ERRNO = 64;
@@ -43,6 +44,8 @@ export interface NetlinkStats {
   kernelLatencyUs: { count: number; sum: number; max: number; buckets: { le: number; count: number }[] };
   /** Failed ops by errno name. */
   errors: Record<string, number>;
+  /** Time the worker spent handling requests and running batches (kernel time included), in microseconds: its saturation. */
+  workerBusyUs: number;
 }
 
 export const newStatsBuffer = (): SharedArrayBuffer => new SharedArrayBuffer(SLOTS * 8);
@@ -76,6 +79,7 @@ export class StatsWriter {
     this.s[ERRNO + Math.min(Math.max(errnoValue, 0), ERRNO_SLOTS - 1)]!++;
   }
 
+  busy(us: number): void { this.s[WORKER_BUSY_US]! += us; }
   timeout(): void { this.s[TIMEOUTS]!++; }
   overrun(): void { this.s[OVERRUNS]!++; }
   rollback(): void { this.s[ROLLBACKS]!++; }
@@ -109,5 +113,6 @@ export function readStats(buf: SharedArrayBuffer, queueDepth: number, queueMax: 
     opsPerBatch: cumulative(OPS_HIST, OPS_PER_BATCH_BOUNDS),
     kernelLatencyUs: { count: s[BATCHES]!, sum: s[LAT_SUM_US]!, max: s[LAT_MAX_US]!, buckets: cumulative(LAT_HIST, LATENCY_BOUNDS_US) },
     errors,
+    workerBusyUs: s[WORKER_BUSY_US]!,
   };
 }

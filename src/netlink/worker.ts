@@ -7,10 +7,10 @@ import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { VALID_ALG_PAIRS } from '../ipsec/algorithms.js';
 import { kernelAlgorithmNames, espAlgorithms } from './algorithms.js';
-import { Batcher } from './batcher.js';
+import { Batcher, type GroupOwner } from './batcher.js';
 import { NetlinkRequestError } from './errors.js';
 import * as libc from './libc.js';
-import { NlWriter, SIZEOF_NLMSGHDR } from './nlmsg.js';
+import { nlmsgAlign, NlWriter, SIZEOF_NLMSGHDR } from './nlmsg.js';
 import type { AlgorithmCheck, AlgPair, FromWorker, KernelCapabilities, ToWorker, WireError, WorkerInit } from './protocol.js';
 import { StatsWriter } from './stats.js';
 import {
@@ -59,19 +59,14 @@ try {
   process.exit(1);
 }
 
-const batcher = new Batcher(sock, new StatsWriter(init.stats), init.batchMax);
+const stats = new StatsWriter(init.stats);
+const batcher = new Batcher(sock, stats, init.batchMax);
 const dumpWriter = new NlWriter(256);
 let dumpSeq = 0x80000000; // apart from the batcher's sequence numbers
 let scheduled = false;
 let okIds: number[] = [];
 let failedGroups: { id: number; result: GroupResult }[] = [];
 let recycled: ArrayBuffer[] = [];
-
-/** Where a caller's group result goes: collected, then posted once per batch. */
-function collect(id: number, result: GroupResult): void {
-  if (result.ok) okIds.push(id);
-  else failedGroups.push({ id, result });
-}
 
 function postResults(): void {
   if (okIds.length === 0 && failedGroups.length === 0 && recycled.length === 0) return;
@@ -82,28 +77,38 @@ function postResults(): void {
 }
 
 function flush(): void {
+  const t0 = performance.now();
   scheduled = false;
   const more = batcher.runBatch();
   postResults();
   if (more) schedule();
+  stats.busy((performance.now() - t0) * 1000);
 }
 
-/** Queues the groups of one submit message; its buffer goes back to the client once they are all settled. */
+/**
+ * The groups of one submit message: their results go to the client, and the message's buffer
+ * goes back to it once they are all settled (the batcher reads a group's bytes until then).
+ */
+class Submission implements GroupOwner {
+  constructor(private readonly bytes: ArrayBuffer, private unsettled: number) {}
+
+  groupDone(result: GroupResult, id: number): void {
+    if (result.ok) okIds.push(id);
+    else failedGroups.push({ id, result });
+    if (--this.unsettled === 0) recycled.push(this.bytes);
+  }
+}
+
+/** Queues the groups of one submit message: pairs (client id, number of requests) over the requests in `bytes`. */
 function submitEncoded(groups: number[], bytes: ArrayBuffer, length: number): void {
   const buf = Buffer.from(bytes, 0, length);
-  let unsettled = groups.length >> 1;
+  const owner = new Submission(bytes, groups.length >> 1);
   let off = 0;
   for (let k = 0; k + 1 < groups.length; k += 2) {
-    const id = groups[k]!;
-    const offsets: number[] = [];
-    for (let n = groups[k + 1]!; n > 0; n--) {
-      offsets.push(off);
-      off += (buf.readUInt32LE(off) + 3) & ~3;
-    }
-    batcher.submit({ buf, offsets }, (result) => {
-      collect(id, result);
-      if (--unsettled === 0) recycled.push(bytes);
-    });
+    const start = off;
+    const count = groups[k + 1]!;
+    for (let n = count; n > 0; n--) off += nlmsgAlign(buf.readUInt32LE(off));
+    batcher.submit(buf, start, count, owner, groups[k]!);
   }
 }
 
@@ -141,9 +146,10 @@ function getSa(id: XfrmSaId): XfrmSa | undefined {
 /** Runs one group to completion, right now (after whatever was queued). */
 function runNow(ops: XfrmOp[], cleanup: boolean): GroupResult {
   let result: GroupResult | undefined;
+  const owner: GroupOwner = { groupDone: (r) => { result = r; } };
   const enc = encodeOps(ops);
-  if (cleanup) batcher.submitCleanup(enc, (r) => { result = r; });
-  else batcher.submit(enc, (r) => { result = r; });
+  if (cleanup) batcher.submitCleanup(enc.buf, 0, enc.count, owner, 0);
+  else batcher.submit(enc.buf, 0, enc.count, owner, 0);
   batcher.drain();
   return result!;
 }
@@ -253,12 +259,14 @@ function handle(m: ToWorker): void {
 }
 
 port.on('message', (m: ToWorker) => {
+  const t0 = performance.now();
   try {
     handle(m);
   } catch (e) {
     if ('id' in m) post({ kind: 'failed', id: m.id, error: wireError(e) });
   }
   postResults(); // groups that a dump, cleanup or probe drained on the way
+  stats.busy((performance.now() - t0) * 1000);
 });
 
 post({ kind: 'ready', portId: sock.portId, sendBufferBytes: sock.sendBufferBytes, receiveBufferBytes: sock.receiveBufferBytes });

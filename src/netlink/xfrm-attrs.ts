@@ -4,6 +4,7 @@
 // decoders that read one found by decodeNlAttrs.
 
 import { encodeNlAttrHeader, nlmsgAlign, type NlAttr } from './nlmsg.js';
+import { zeroBytes } from './wire.js';
 import {
   decodeXfrmAlgo, decodeXfrmAlgoAead, decodeXfrmAlgoAuth, decodeXfrmUserTmpl, encodeXfrmAddress,
   encodeXfrmAlgo, encodeXfrmAlgoAead, encodeXfrmAlgoAuth, encodeXfrmUserTmpl, SIZEOF_XFRM_ADDRESS, SIZEOF_XFRM_USER_TMPL,
@@ -25,7 +26,7 @@ export const MAX_SA_ATTR_BYTES = 3 * attrSpace(72 + XFRM_ALGO_KEY_MAX) + attrSpa
 
 function finish(buf: Buffer, end: number): number {
   const padded = nlmsgAlign(end);
-  buf.fill(0, end, padded);
+  zeroBytes(buf, end, padded);
   return padded;
 }
 

@@ -5,6 +5,7 @@
 
 import { XfrmRecordError } from './errors.js';
 import { readIPv4, readIPv6, writeIPv4, writeIPv6 } from './inet.js';
+import { writeI32LE, writeU16BE, writeU16LE, writeU32BE, writeU32LE, writeU8, zeroBytes } from './wire.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -15,11 +16,11 @@ export const XFRM_INF = 0xffffffffffffffffn;
 // u64 fields as two u32 stores: writeBigUInt64LE costs ~10x more, and this runs for every op.
 function writeU64(buf: Buffer, off: number, v: bigint): void {
   if (v === 0n) {
-    buf.writeUInt32LE(0, off);
-    buf.writeUInt32LE(0, off + 4);
+    writeU32LE(buf, off, 0);
+    writeU32LE(buf, off + 4, 0);
   } else if (v === XFRM_INF) {
-    buf.writeUInt32LE(0xffffffff, off);
-    buf.writeUInt32LE(0xffffffff, off + 4);
+    writeU32LE(buf, off, 0xffffffff);
+    writeU32LE(buf, off + 4, 0xffffffff);
   } else {
     buf.writeBigUInt64LE(v, off);
   }
@@ -43,12 +44,9 @@ export function encodeXfrmAddress(buf: Buffer, off: number, family: number, text
     return;
   }
   if (family === AF_INET) writeIPv4(buf, off, text, field);
-  else if (text === '') buf.writeUInt32LE(0, off);
+  else if (text === '') zeroBytes(buf, off, off + 4);
   else throw new XfrmRecordError(field, `an address needs family AF_INET or AF_INET6, got ${family}`);
-  // Word stores: Buffer.fill costs more than these for 12 bytes, and this runs for every address.
-  buf.writeUInt32LE(0, off + 4);
-  buf.writeUInt32LE(0, off + 8);
-  buf.writeUInt32LE(0, off + 12);
+  zeroBytes(buf, off + 4, off + 16);
 }
 
 export function decodeXfrmAddress(buf: Buffer, off: number, family: number): string {
@@ -93,19 +91,19 @@ export interface XfrmSelectorStruct {
 export function encodeXfrmSelector(buf: Buffer, off: number, s: XfrmSelectorStruct): void {
   encodeXfrmAddress(buf, off, s.family, s.daddr, 'selector.daddr');
   encodeXfrmAddress(buf, off + 16, s.family, s.saddr, 'selector.saddr');
-  buf.writeUInt16BE(s.dport, off + 32);
-  buf.writeUInt16BE(s.dportMask, off + 34);
-  buf.writeUInt16BE(s.sport, off + 36);
-  buf.writeUInt16BE(s.sportMask, off + 38);
-  buf.writeUInt16LE(s.family, off + 40);
-  buf.writeUInt8(s.prefixlenD, off + 42);
-  buf.writeUInt8(s.prefixlenS, off + 43);
-  buf.writeUInt8(s.proto, off + 44);
+  writeU16BE(buf, off + 32, s.dport);
+  writeU16BE(buf, off + 34, s.dportMask);
+  writeU16BE(buf, off + 36, s.sport);
+  writeU16BE(buf, off + 38, s.sportMask);
+  writeU16LE(buf, off + 40, s.family);
+  writeU8(buf, off + 42, s.prefixlenD);
+  writeU8(buf, off + 43, s.prefixlenS);
+  writeU8(buf, off + 44, s.proto);
   buf[off + 45] = 0;
   buf[off + 46] = 0;
   buf[off + 47] = 0;
-  buf.writeInt32LE(s.ifindex, off + 48);
-  buf.writeUInt32LE(s.user, off + 52);
+  writeI32LE(buf, off + 48, s.ifindex);
+  writeU32LE(buf, off + 52, s.user);
 }
 
 export function decodeXfrmSelector(buf: Buffer, off: number): XfrmSelectorStruct {
@@ -144,9 +142,9 @@ export interface XfrmIdStruct {
 
 export function encodeXfrmId(buf: Buffer, off: number, family: number, id: XfrmIdStruct): void {
   encodeXfrmAddress(buf, off, family, id.daddr, 'id.daddr');
-  buf.writeUInt32BE(id.spi, off + 16);
-  buf.writeUInt8(id.proto, off + 20);
-  buf.fill(0, off + 21, off + 24);
+  writeU32BE(buf, off + 16, id.spi);
+  writeU8(buf, off + 20, id.proto);
+  zeroBytes(buf, off + 21, off + 24);
 }
 
 export function decodeXfrmId(buf: Buffer, off: number, family: number): XfrmIdStruct {
@@ -275,9 +273,9 @@ export interface XfrmStats {
 export const STATS_ZERO: Readonly<XfrmStats> = Object.freeze({ replayWindow: 0, replay: 0, integrityFailed: 0 });
 
 export function encodeXfrmStats(buf: Buffer, off: number, s: XfrmStats): void {
-  buf.writeUInt32LE(s.replayWindow, off);
-  buf.writeUInt32LE(s.replay, off + 4);
-  buf.writeUInt32LE(s.integrityFailed, off + 8);
+  writeU32LE(buf, off, s.replayWindow);
+  writeU32LE(buf, off + 4, s.replay);
+  writeU32LE(buf, off + 8, s.integrityFailed);
 }
 
 export function decodeXfrmStats(buf: Buffer, off: number): XfrmStats {
@@ -324,13 +322,13 @@ export function encodeXfrmUsersaInfo(buf: Buffer, off: number, s: XfrmUsersaInfo
   encodeXfrmLifetimeCfg(buf, off + 96, s.lft);
   encodeXfrmLifetimeCur(buf, off + 160, s.curlft);
   encodeXfrmStats(buf, off + 192, s.stats);
-  buf.writeUInt32LE(s.seq, off + 204);
-  buf.writeUInt32LE(s.reqid, off + 208);
-  buf.writeUInt16LE(s.family, off + 212);
-  buf.writeUInt8(s.mode, off + 214);
-  buf.writeUInt8(s.replayWindow, off + 215);
-  buf.writeUInt8(s.flags, off + 216);
-  buf.fill(0, off + 217, off + 224);
+  writeU32LE(buf, off + 204, s.seq);
+  writeU32LE(buf, off + 208, s.reqid);
+  writeU16LE(buf, off + 212, s.family);
+  writeU8(buf, off + 214, s.mode);
+  writeU8(buf, off + 215, s.replayWindow);
+  writeU8(buf, off + 216, s.flags);
+  zeroBytes(buf, off + 217, off + 224);
 }
 
 export function decodeXfrmUsersaInfo(buf: Buffer, off: number): XfrmUsersaInfo {
@@ -370,9 +368,9 @@ export interface XfrmUsersaId {
 
 export function encodeXfrmUsersaId(buf: Buffer, off: number, s: XfrmUsersaId): void {
   encodeXfrmAddress(buf, off, s.family, s.daddr, 'daddr');
-  buf.writeUInt32BE(s.spi, off + 16);
-  buf.writeUInt16LE(s.family, off + 20);
-  buf.writeUInt8(s.proto, off + 22);
+  writeU32BE(buf, off + 16, s.spi);
+  writeU16LE(buf, off + 20, s.family);
+  writeU8(buf, off + 22, s.proto);
   buf[off + 23] = 0;
 }
 
@@ -412,13 +410,13 @@ export function encodeXfrmUserpolicyInfo(buf: Buffer, off: number, p: XfrmUserpo
   encodeXfrmSelector(buf, off, p.sel);
   encodeXfrmLifetimeCfg(buf, off + 56, p.lft);
   encodeXfrmLifetimeCur(buf, off + 120, p.curlft);
-  buf.writeUInt32LE(p.priority, off + 152);
-  buf.writeUInt32LE(p.index, off + 156);
-  buf.writeUInt8(p.dir, off + 160);
-  buf.writeUInt8(p.action, off + 161);
-  buf.writeUInt8(p.flags, off + 162);
-  buf.writeUInt8(p.share, off + 163);
-  buf.fill(0, off + 164, off + 168);
+  writeU32LE(buf, off + 152, p.priority);
+  writeU32LE(buf, off + 156, p.index);
+  writeU8(buf, off + 160, p.dir);
+  writeU8(buf, off + 161, p.action);
+  writeU8(buf, off + 162, p.flags);
+  writeU8(buf, off + 163, p.share);
+  zeroBytes(buf, off + 164, off + 168);
 }
 
 export function decodeXfrmUserpolicyInfo(buf: Buffer, off: number): XfrmUserpolicyInfo {
@@ -452,9 +450,9 @@ export interface XfrmUserpolicyId {
 
 export function encodeXfrmUserpolicyId(buf: Buffer, off: number, p: XfrmUserpolicyId): void {
   encodeXfrmSelector(buf, off, p.sel);
-  buf.writeUInt32LE(p.index, off + 56);
-  buf.writeUInt8(p.dir, off + 60);
-  buf.fill(0, off + 61, off + 64);
+  writeU32LE(buf, off + 56, p.index);
+  writeU8(buf, off + 60, p.dir);
+  zeroBytes(buf, off + 61, off + 64);
 }
 
 export function decodeXfrmUserpolicyId(buf: Buffer, off: number): XfrmUserpolicyId {
@@ -492,17 +490,17 @@ export interface XfrmUserTmpl {
 
 export function encodeXfrmUserTmpl(buf: Buffer, off: number, t: XfrmUserTmpl): void {
   encodeXfrmId(buf, off, t.family, t.id);
-  buf.writeUInt16LE(t.family, off + 24);
-  buf.fill(0, off + 26, off + 28);
+  writeU16LE(buf, off + 24, t.family);
+  zeroBytes(buf, off + 26, off + 28);
   encodeXfrmAddress(buf, off + 28, t.family, t.saddr, 'tmpl.saddr');
-  buf.writeUInt32LE(t.reqid, off + 44);
-  buf.writeUInt8(t.mode, off + 48);
-  buf.writeUInt8(t.share, off + 49);
-  buf.writeUInt8(t.optional, off + 50);
+  writeU32LE(buf, off + 44, t.reqid);
+  writeU8(buf, off + 48, t.mode);
+  writeU8(buf, off + 49, t.share);
+  writeU8(buf, off + 50, t.optional);
   buf[off + 51] = 0;
-  buf.writeUInt32LE(t.aalgos, off + 52);
-  buf.writeUInt32LE(t.ealgos, off + 56);
-  buf.writeUInt32LE(t.calgos, off + 60);
+  writeU32LE(buf, off + 52, t.aalgos);
+  writeU32LE(buf, off + 56, t.ealgos);
+  writeU32LE(buf, off + 60, t.calgos);
 }
 
 export function decodeXfrmUserTmpl(buf: Buffer, off: number): XfrmUserTmpl {
@@ -592,7 +590,7 @@ function encodeAlgoKey(buf: Buffer, off: number, a: XfrmAlgo, field: string): nu
 /** Encodes an xfrm_algo; returns the offset after the key. */
 export function encodeXfrmAlgo(buf: Buffer, off: number, a: XfrmAlgo, field = 'algo'): number {
   encodeAlgoName(buf, off, a.name, field);
-  buf.writeUInt32LE(a.keyBits, off + 64);
+  writeU32LE(buf, off + 64, a.keyBits);
   return encodeAlgoKey(buf, off + 68, a, field);
 }
 
@@ -603,8 +601,8 @@ export function decodeXfrmAlgo(buf: Buffer, off: number): XfrmAlgo {
 
 export function encodeXfrmAlgoAuth(buf: Buffer, off: number, a: XfrmAlgoAuth, field = 'auth'): number {
   encodeAlgoName(buf, off, a.name, field);
-  buf.writeUInt32LE(a.keyBits, off + 64);
-  buf.writeUInt32LE(a.truncBits, off + 68);
+  writeU32LE(buf, off + 64, a.keyBits);
+  writeU32LE(buf, off + 68, a.truncBits);
   return encodeAlgoKey(buf, off + 72, a, field);
 }
 

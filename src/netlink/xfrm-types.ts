@@ -140,6 +140,22 @@ export interface GroupResult {
   rolledBack?: OpResult[];
 }
 
+/** The result of an op that succeeded: one frozen object, shared. */
+export const OP_OK: OpResult = Object.freeze({ ok: true });
+
+const allOkResults: GroupResult[] = [];
+/** Sizes of group whose all-ok result is kept once made (a UE's group has 8 ops at most). */
+const ALL_OK_CACHED = 64;
+
+/** The result of a group of `n` ops that all succeeded: frozen, and shared for the usual sizes. */
+export function allOk(n: number): GroupResult {
+  const cached = allOkResults[n];
+  if (cached) return cached;
+  const r: GroupResult = Object.freeze({ ok: true, results: Object.freeze(new Array<OpResult>(n).fill(OP_OK)) as OpResult[] });
+  if (n <= ALL_OK_CACHED) allOkResults[n] = r;
+  return r;
+}
+
 /** Human context for an op in error messages: which SA or selector. */
 export function describeOp(op: XfrmOp): string {
   switch (op.op) {

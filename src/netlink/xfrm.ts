@@ -5,6 +5,7 @@ import { XfrmRecordError } from './errors.js';
 import {
   decodeNlAttrs, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NlWriter, SIZEOF_NLMSGHDR,
 } from './nlmsg.js';
+import { zeroBytes } from './wire.js';
 import {
   attrSpace, decodeAttrAlgoAead, decodeAttrAlgoAuthTrunc, decodeAttrAlgoCrypt, decodeAttrTmpls, encodeAttrAlgoAead,
   encodeAttrAlgoAuthTrunc, encodeAttrAlgoCrypt, encodeAttrSrcAddr, encodeAttrTmpls, MAX_SA_ATTR_BYTES,
@@ -14,7 +15,8 @@ import {
   AF_INET, AF_INET6, decodeXfrmUserpolicyId, decodeXfrmUserpolicyInfo, decodeXfrmUsersaId, decodeXfrmUsersaInfo, encodeXfrmUserpolicyId, encodeXfrmUserpolicyInfo,
   encodeXfrmUsersaId, encodeXfrmUsersaInfo, LIFETIME_CUR_ZERO, LIFETIME_INFINITE, SIZEOF_XFRM_ADDRESS,
   SIZEOF_XFRM_USER_TMPL, SIZEOF_XFRM_USERPOLICY_ID, SIZEOF_XFRM_USERPOLICY_INFO, SIZEOF_XFRM_USERSA_ID,
-  SIZEOF_XFRM_USERSA_INFO, STATS_ZERO, type XfrmSelectorStruct, type XfrmUserTmpl,
+  SIZEOF_XFRM_USERSA_INFO, STATS_ZERO, type XfrmAlgoAead, type XfrmAlgoAuth, type XfrmAlgo, type XfrmSelectorStruct,
+  type XfrmUserpolicyId, type XfrmUserpolicyInfo, type XfrmUsersaId, type XfrmUsersaInfo, type XfrmUserTmpl,
 } from './xfrm-structs.js';
 import {
   describeOp, type IpFamily, type PolicyDir, type XfrmMode, type XfrmOp, type XfrmPolicy, type XfrmPolicyId, type XfrmSa,
@@ -54,11 +56,21 @@ function ipFamily(af: number, field: string): IpFamily {
   return f;
 }
 
-export function selectorToStruct(s: XfrmSelector): XfrmSelectorStruct {
-  return {
-    daddr: s.daddr, saddr: s.saddr, dport: s.dport, dportMask: s.dportMask, sport: s.sport, sportMask: s.sportMask,
-    family: toAf(s.family), prefixlenD: s.prefixD, prefixlenS: s.prefixS, proto: s.proto, ifindex: s.ifindex, user: s.user,
-  };
+/** Fills `into` with the selector `s` in kernel terms. */
+function selectorToStruct(s: XfrmSelector, into: XfrmSelectorStruct): XfrmSelectorStruct {
+  into.daddr = s.daddr;
+  into.saddr = s.saddr;
+  into.dport = s.dport;
+  into.dportMask = s.dportMask;
+  into.sport = s.sport;
+  into.sportMask = s.sportMask;
+  into.family = toAf(s.family);
+  into.prefixlenD = s.prefixD;
+  into.prefixlenS = s.prefixS;
+  into.proto = s.proto;
+  into.ifindex = s.ifindex;
+  into.user = s.user;
+  return into;
 }
 
 export function selectorFromStruct(s: XfrmSelectorStruct): XfrmSelector {
@@ -69,12 +81,16 @@ export function selectorFromStruct(s: XfrmSelectorStruct): XfrmSelector {
   };
 }
 
-function templateToStruct(t: XfrmTemplate): XfrmUserTmpl {
-  return {
-    id: { daddr: t.daddr, spi: t.spi, proto: t.proto }, family: toAf(t.family), saddr: t.saddr, reqid: t.reqid,
-    mode: modeCode(t.mode), share: XFRM_SHARE_ANY, optional: t.optional ? 1 : 0,
-    aalgos: 0xffffffff, ealgos: 0xffffffff, calgos: 0xffffffff,
-  };
+/** Fills `into` with the template `t` in kernel terms. */
+function templateToStruct(t: XfrmTemplate, into: XfrmUserTmpl): void {
+  into.id.daddr = t.daddr;
+  into.id.spi = t.spi;
+  into.id.proto = t.proto;
+  into.family = toAf(t.family);
+  into.saddr = t.saddr;
+  into.reqid = t.reqid;
+  into.mode = modeCode(t.mode);
+  into.optional = t.optional ? 1 : 0;
 }
 
 function templateFromStruct(t: XfrmUserTmpl): XfrmTemplate {
@@ -120,70 +136,118 @@ export function writeOp(w: NlWriter, op: XfrmOp, seq: number, ack: boolean): voi
   }
 }
 
+// The structs the writers below fill for each op and hand to xfrm-structs.ts. Encoding is
+// synchronous and nothing keeps them, so one of each is reused: a fresh struct per op, selector,
+// template and algorithm was most of what encoding allocated (~300 bytes of each policy op).
+const blankSelector = (): XfrmSelectorStruct => ({
+  daddr: '', saddr: '', dport: 0, dportMask: 0, sport: 0, sportMask: 0, family: 0, prefixlenD: 0, prefixlenS: 0, proto: 0, ifindex: 0, user: 0,
+});
+const blankTemplate = (): XfrmUserTmpl => ({
+  id: { daddr: '', spi: 0, proto: 0 }, family: 0, saddr: '', reqid: 0, mode: 0, share: XFRM_SHARE_ANY, optional: 0,
+  aalgos: 0xffffffff, ealgos: 0xffffffff, calgos: 0xffffffff,
+});
+const NO_KEY = new Uint8Array(0);
+const saInfo: XfrmUsersaInfo = {
+  sel: blankSelector(), id: { daddr: '', spi: 0, proto: 0 }, saddr: '', lft: LIFETIME_INFINITE, curlft: LIFETIME_CUR_ZERO,
+  stats: STATS_ZERO, seq: 0, reqid: 0, family: 0, mode: 0, replayWindow: 0, flags: 0,
+};
+const saId: XfrmUsersaId = { daddr: '', spi: 0, family: 0, proto: 0 };
+const authAlg: XfrmAlgoAuth = { name: '', keyBits: 0, truncBits: 0, key: NO_KEY };
+const cryptAlg: XfrmAlgo = { name: '', keyBits: 0, key: NO_KEY };
+const aeadAlg: XfrmAlgoAead = { name: '', keyBits: 0, icvBits: 0, key: NO_KEY };
+const policyInfo: XfrmUserpolicyInfo = {
+  sel: blankSelector(), lft: LIFETIME_INFINITE, curlft: LIFETIME_CUR_ZERO, priority: 0, index: 0, dir: 0, action: 0, flags: 0, share: XFRM_SHARE_ANY,
+};
+const policyId: XfrmUserpolicyId = { sel: blankSelector(), index: 0, dir: 0 };
+/** templatesOf[n]: n template structs. */
+const templatesOf: XfrmUserTmpl[][] = [];
+
 function writeNewSa(w: NlWriter, off: number, sa: XfrmSa): number {
   const buf = w.buf;
   if (sa.aead && (sa.auth || sa.crypt)) throw new XfrmRecordError('aead', 'an AEAD SA carries no separate auth or crypt algorithm');
-  encodeXfrmUsersaInfo(buf, off, {
-    sel: selectorToStruct(sa.selector),
-    id: { daddr: sa.daddr, spi: sa.spi, proto: sa.proto },
-    saddr: sa.saddr,
-    lft: sa.lifetime ?? LIFETIME_INFINITE,
-    curlft: LIFETIME_CUR_ZERO,
-    stats: STATS_ZERO,
-    seq: 0,
-    reqid: sa.reqid,
-    family: toAf(sa.family),
-    mode: modeCode(sa.mode),
-    replayWindow: sa.replayWindow,
-    flags: sa.flags,
-  });
+  const info = saInfo;
+  selectorToStruct(sa.selector, info.sel);
+  info.id.daddr = sa.daddr;
+  info.id.spi = sa.spi;
+  info.id.proto = sa.proto;
+  info.saddr = sa.saddr;
+  info.lft = sa.lifetime ?? LIFETIME_INFINITE;
+  info.reqid = sa.reqid;
+  info.family = toAf(sa.family);
+  info.mode = modeCode(sa.mode);
+  info.replayWindow = sa.replayWindow;
+  info.flags = sa.flags;
+  encodeXfrmUsersaInfo(buf, off, info);
   let p = off + SIZEOF_XFRM_USERSA_INFO;
-  if (sa.auth) p = encodeAttrAlgoAuthTrunc(buf, p, { name: sa.auth.name, keyBits: sa.auth.key.length * 8, truncBits: sa.auth.truncBits, key: sa.auth.key });
-  if (sa.crypt) p = encodeAttrAlgoCrypt(buf, p, { name: sa.crypt.name, keyBits: sa.crypt.key.length * 8, key: sa.crypt.key });
-  if (sa.aead) p = encodeAttrAlgoAead(buf, p, { name: sa.aead.name, keyBits: sa.aead.key.length * 8, icvBits: sa.aead.icvBits, key: sa.aead.key });
+  if (sa.auth) {
+    authAlg.name = sa.auth.name;
+    authAlg.keyBits = sa.auth.key.length * 8;
+    authAlg.truncBits = sa.auth.truncBits;
+    authAlg.key = sa.auth.key;
+    p = encodeAttrAlgoAuthTrunc(buf, p, authAlg);
+  }
+  if (sa.crypt) {
+    cryptAlg.name = sa.crypt.name;
+    cryptAlg.keyBits = sa.crypt.key.length * 8;
+    cryptAlg.key = sa.crypt.key;
+    p = encodeAttrAlgoCrypt(buf, p, cryptAlg);
+  }
+  if (sa.aead) {
+    aeadAlg.name = sa.aead.name;
+    aeadAlg.keyBits = sa.aead.key.length * 8;
+    aeadAlg.icvBits = sa.aead.icvBits;
+    aeadAlg.key = sa.aead.key;
+    p = encodeAttrAlgoAead(buf, p, aeadAlg);
+  }
   return p;
 }
 
 function writeDelSa(w: NlWriter, off: number, id: XfrmSaId): number {
   const family = toAf(id.family);
-  encodeXfrmUsersaId(w.buf, off, { daddr: id.daddr, spi: id.spi, family, proto: id.proto });
+  saId.daddr = id.daddr;
+  saId.spi = id.spi;
+  saId.family = family;
+  saId.proto = id.proto;
+  encodeXfrmUsersaId(w.buf, off, saId);
   const p = off + SIZEOF_XFRM_USERSA_ID;
   return id.saddr === undefined ? p : encodeAttrSrcAddr(w.buf, p, family, id.saddr);
 }
 
 function writeNewPolicy(w: NlWriter, off: number, pol: XfrmPolicy): number {
-  encodeXfrmUserpolicyInfo(w.buf, off, {
-    sel: selectorToStruct(pol.selector),
-    lft: pol.lifetime ?? LIFETIME_INFINITE,
-    curlft: LIFETIME_CUR_ZERO,
-    priority: pol.priority,
-    index: pol.index,
-    dir: dirCode(pol.dir),
-    action: pol.action === 'block' ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW,
-    flags: 0,
-    share: XFRM_SHARE_ANY,
-  });
+  const info = policyInfo;
+  selectorToStruct(pol.selector, info.sel);
+  info.lft = pol.lifetime ?? LIFETIME_INFINITE;
+  info.priority = pol.priority;
+  info.index = pol.index;
+  info.dir = dirCode(pol.dir);
+  info.action = pol.action === 'block' ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW;
+  encodeXfrmUserpolicyInfo(w.buf, off, info);
   const p = off + SIZEOF_XFRM_USERPOLICY_INFO;
-  return pol.templates.length === 0 ? p : encodeAttrTmpls(w.buf, p, pol.templates.map(templateToStruct));
+  const n = pol.templates.length;
+  if (n === 0) return p;
+  const tmpls = (templatesOf[n] ??= Array.from({ length: n }, blankTemplate));
+  for (let i = 0; i < n; i++) templateToStruct(pol.templates[i]!, tmpls[i]!);
+  return encodeAttrTmpls(w.buf, p, tmpls);
 }
 
 function writeDelPolicy(w: NlWriter, off: number, id: XfrmPolicyId): number {
-  encodeXfrmUserpolicyId(w.buf, off, { sel: selectorToStruct(id.selector), index: id.index ?? 0, dir: dirCode(id.dir) });
+  selectorToStruct(id.selector, policyId.sel);
+  policyId.index = id.index ?? 0;
+  policyId.dir = dirCode(id.dir);
+  encodeXfrmUserpolicyId(w.buf, off, policyId);
   return off + SIZEOF_XFRM_USERPOLICY_ID;
 }
 
-/** Requests already encoded (sequence numbers to be given when sent): the bytes and where each message starts. */
+/** Requests already encoded (sequence numbers to be given when sent): `count` messages one after another from offset 0. */
 export interface EncodedOps {
   buf: Buffer;
-  offsets: number[];
+  count: number;
 }
 
 /** Encodes a group of ops; throws XfrmRecordError (with the op's index in `field`) for the first that cannot be encoded. */
 export function encodeOps(ops: readonly XfrmOp[]): EncodedOps {
   const w = new NlWriter(Math.max(256, ops.length * 320));
-  const offsets: number[] = [];
   for (let i = 0; i < ops.length; i++) {
-    offsets.push(w.off);
     try {
       writeOp(w, ops[i]!, 0, false);
     } catch (e) {
@@ -191,7 +255,7 @@ export function encodeOps(ops: readonly XfrmOp[]): EncodedOps {
       throw new XfrmRecordError(`ops[${i}].${err.field}`, err.reason);
     }
   }
-  return { buf: w.buf, offsets };
+  return { buf: w.buf, count: ops.length };
 }
 
 /** A dump request (GETSA or GETPOLICY with NLM_F_DUMP): the kernel answers with NEWSA / NEWPOLICY messages and NLMSG_DONE. */
@@ -284,7 +348,7 @@ export function writeUndo(w: NlWriter, src: Buffer, off: number, seq: number): b
     src.copy(b, q, p, p + 56); // selector, byte for byte (the kernel matches it with memcmp)
     b.writeUInt32LE(0, q + 56); // index: find by selector
     b[q + 60] = src[p + 160]!; // dir
-    b.fill(0, q + 61, q + 64);
+    zeroBytes(b, q + 61, q + 64);
     w.end(q + SIZEOF_XFRM_USERPOLICY_ID);
     return true;
   }
