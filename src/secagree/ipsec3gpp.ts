@@ -73,14 +73,21 @@ const MAX_PORT_DIGITS = 10;
 
 // Slots of the Annex H parameters while one mechanism is read.
 const ALG = 0, EALG = 1, PROT = 2, MOD = 3, SPI_C = 4, SPI_S = 5, PORT_C = 6, PORT_S = 7;
+const PARAM_NAMES = ['alg', 'ealg', 'prot', 'mod', 'spi-c', 'spi-s', 'port-c', 'port-s'];
 
+// UEs write the names in lower case, so comparing exactly (natively) first settles nearly every
+// parameter; only a name that matches none of them is compared ignoring case.
 function paramSlot(name: string): number {
-  switch (name.length) {
-    case 3: return equalsIgnoreCase(name, 'alg') ? ALG : equalsIgnoreCase(name, 'mod') ? MOD : -1;
-    case 4: return equalsIgnoreCase(name, 'ealg') ? EALG : equalsIgnoreCase(name, 'prot') ? PROT : -1;
-    case 5: return equalsIgnoreCase(name, 'spi-c') ? SPI_C : equalsIgnoreCase(name, 'spi-s') ? SPI_S : -1;
-    case 6: return equalsIgnoreCase(name, 'port-c') ? PORT_C : equalsIgnoreCase(name, 'port-s') ? PORT_S : -1;
-    default: return -1;
+  switch (name) {
+    case 'alg': return ALG;
+    case 'ealg': return EALG;
+    case 'prot': return PROT;
+    case 'mod': return MOD;
+    case 'spi-c': return SPI_C;
+    case 'spi-s': return SPI_S;
+    case 'port-c': return PORT_C;
+    case 'port-s': return PORT_S;
+    default: return PARAM_NAMES.findIndex((p) => equalsIgnoreCase(name, p));
   }
 }
 

@@ -49,6 +49,8 @@ export function scanQuotedString(s: string, pos: number): number {
 /** Compares `s` with `lower` (already lower case) ignoring ASCII case, without allocating. */
 export function equalsIgnoreCase(s: string, lower: string): boolean {
   if (s.length !== lower.length) return false;
+  // UEs write names in lower case: the native comparison settles most calls without a loop here.
+  if (s === lower) return true;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
