@@ -75,20 +75,19 @@ const MAX_PORT_DIGITS = 10;
 const ALG = 0, EALG = 1, PROT = 2, MOD = 3, SPI_C = 4, SPI_S = 5, PORT_C = 6, PORT_S = 7;
 const PARAM_NAMES = ['alg', 'ealg', 'prot', 'mod', 'spi-c', 'spi-s', 'port-c', 'port-s'];
 
-// UEs write the names in lower case, so comparing exactly (natively) first settles nearly every
-// parameter; only a name that matches none of them is compared ignoring case.
+// UEs write the names in lower case, so comparing exactly (natively, once the length has picked at
+// most two candidates) settles nearly every parameter; only a name matching neither is compared
+// ignoring case.
 function paramSlot(name: string): number {
-  switch (name) {
-    case 'alg': return ALG;
-    case 'ealg': return EALG;
-    case 'prot': return PROT;
-    case 'mod': return MOD;
-    case 'spi-c': return SPI_C;
-    case 'spi-s': return SPI_S;
-    case 'port-c': return PORT_C;
-    case 'port-s': return PORT_S;
-    default: return PARAM_NAMES.findIndex((p) => equalsIgnoreCase(name, p));
+  let slot: number;
+  switch (name.length) {
+    case 3: slot = name === 'alg' ? ALG : name === 'mod' ? MOD : -1; break;
+    case 4: slot = name === 'ealg' ? EALG : name === 'prot' ? PROT : -1; break;
+    case 5: slot = name === 'spi-c' ? SPI_C : name === 'spi-s' ? SPI_S : -1; break;
+    case 6: slot = name === 'port-c' ? PORT_C : name === 'port-s' ? PORT_S : -1; break;
+    default: return -1;
   }
+  return slot >= 0 ? slot : PARAM_NAMES.findIndex((p) => equalsIgnoreCase(name, p));
 }
 
 /** Reads mechanism `m` (at position `index` of its list) as an ipsec-3gpp offer. */
