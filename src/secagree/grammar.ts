@@ -13,7 +13,7 @@
 // here); only q is interpreted, because its syntax is fixed by RFC 3329 itself.
 
 import { SecAgreeError } from './errors.js';
-import { equalsIgnoreCase, scanQuotedString, scanToken, skipWhitespace } from './lexical.js';
+import { equalsIgnoreCase, isWhitespace, scanQuotedString, scanToken, skipWhitespace } from './lexical.js';
 
 export interface SecParam {
   /** As written. */
@@ -44,8 +44,9 @@ export function parseSecurityHeader(values: readonly string[]): SecMechanism[] {
 }
 
 function parseLine(v: string, line: number, out: SecMechanism[]): void {
+  const length = v.length;
   let pos = skipWhitespace(v, 0);
-  if (pos === v.length) throw syntax('empty header value: at least one sec-mechanism is required', line, pos);
+  if (pos === length) throw syntax('empty header value: at least one sec-mechanism is required', line, pos);
   for (;;) {
     const start = pos;
     pos = scanToken(v, pos);
@@ -54,36 +55,42 @@ function parseLine(v: string, line: number, out: SecMechanism[]): void {
     let end = pos;
     const params: SecParam[] = [];
     let q: number | undefined;
-    pos = skipWhitespace(v, pos);
-    while (pos < v.length && v.charCodeAt(pos) === 0x3b /* ; */) {
-      pos = skipWhitespace(v, pos + 1);
+    // The character at pos is read once per step: most separators come without whitespace.
+    let c = v.charCodeAt(pos);
+    if (isWhitespace(c)) c = v.charCodeAt((pos = skipWhitespace(v, pos)));
+    while (c === 0x3b /* ; */) {
+      pos++;
+      if (isWhitespace(v.charCodeAt(pos))) pos = skipWhitespace(v, pos);
       const nameStart = pos;
       pos = scanToken(v, pos);
       if (pos === nameStart) throw syntax(`expected a parameter name, found ${describe(v, pos)}`, line, pos);
       const paramName = v.slice(nameStart, pos);
       let value: string | null = null;
       end = pos;
-      const afterName = skipWhitespace(v, pos);
-      if (afterName < v.length && v.charCodeAt(afterName) === 0x3d /* = */) {
-        const valueStart = skipWhitespace(v, afterName + 1);
+      c = v.charCodeAt(pos);
+      if (isWhitespace(c)) c = v.charCodeAt((pos = skipWhitespace(v, pos)));
+      if (c === 0x3d /* = */) {
+        let valueStart = pos + 1;
+        if (isWhitespace(v.charCodeAt(valueStart))) valueStart = skipWhitespace(v, valueStart);
         end = scanGenValue(v, valueStart, line);
         value = v.slice(valueStart, end);
         pos = end;
+        c = v.charCodeAt(pos);
+        if (isWhitespace(c)) c = v.charCodeAt((pos = skipWhitespace(v, pos)));
       }
       if (equalsIgnoreCase(paramName, 'q')) {
         if (q !== undefined) throw new SecAgreeError('SECAGREE_BAD_QVALUE', `mechanism ${name} has more than one q parameter`, line, nameStart);
         q = parseQValue(value, line, nameStart);
       }
       params.push({ name: paramName, value });
-      pos = skipWhitespace(v, pos);
     }
     const mechanism: SecMechanism = { name, params, raw: v.slice(start, end) };
     if (q !== undefined) mechanism.q = q;
     out.push(mechanism);
-    if (pos === v.length) return;
-    if (v.charCodeAt(pos) !== 0x2c /* , */) throw syntax(`expected ";" or "," after ${name}, found ${describe(v, pos)}`, line, pos);
+    if (pos === length) return;
+    if (c !== 0x2c /* , */) throw syntax(`expected ";" or "," after ${name}, found ${describe(v, pos)}`, line, pos);
     pos = skipWhitespace(v, pos + 1);
-    if (pos === v.length) throw syntax('a "," must be followed by another sec-mechanism', line, pos);
+    if (pos === length) throw syntax('a "," must be followed by another sec-mechanism', line, pos);
   }
 }
 

@@ -73,15 +73,21 @@ const MAX_PORT_DIGITS = 10;
 
 // Slots of the Annex H parameters while one mechanism is read.
 const ALG = 0, EALG = 1, PROT = 2, MOD = 3, SPI_C = 4, SPI_S = 5, PORT_C = 6, PORT_S = 7;
+const PARAM_NAMES = ['alg', 'ealg', 'prot', 'mod', 'spi-c', 'spi-s', 'port-c', 'port-s'];
 
+// UEs write the names in lower case, so comparing exactly (natively, once the length has picked at
+// most two candidates) settles nearly every parameter; only a name matching neither is compared
+// ignoring case.
 function paramSlot(name: string): number {
+  let slot: number;
   switch (name.length) {
-    case 3: return equalsIgnoreCase(name, 'alg') ? ALG : equalsIgnoreCase(name, 'mod') ? MOD : -1;
-    case 4: return equalsIgnoreCase(name, 'ealg') ? EALG : equalsIgnoreCase(name, 'prot') ? PROT : -1;
-    case 5: return equalsIgnoreCase(name, 'spi-c') ? SPI_C : equalsIgnoreCase(name, 'spi-s') ? SPI_S : -1;
-    case 6: return equalsIgnoreCase(name, 'port-c') ? PORT_C : equalsIgnoreCase(name, 'port-s') ? PORT_S : -1;
+    case 3: slot = name === 'alg' ? ALG : name === 'mod' ? MOD : -1; break;
+    case 4: slot = name === 'ealg' ? EALG : name === 'prot' ? PROT : -1; break;
+    case 5: slot = name === 'spi-c' ? SPI_C : name === 'spi-s' ? SPI_S : -1; break;
+    case 6: slot = name === 'port-c' ? PORT_C : name === 'port-s' ? PORT_S : -1; break;
     default: return -1;
   }
+  return slot >= 0 ? slot : PARAM_NAMES.findIndex((p) => equalsIgnoreCase(name, p));
 }
 
 /** Reads mechanism `m` (at position `index` of its list) as an ipsec-3gpp offer. */

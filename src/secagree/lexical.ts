@@ -2,20 +2,20 @@
 // They work on latin1-decoded header values, so one char is one byte of the message.
 
 // RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
-const TOKEN_CHARS = new Uint8Array(128);
+const TOKEN_CHARS = new Uint8Array(256);
 for (let c = 0x30; c <= 0x39; c++) TOKEN_CHARS[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) TOKEN_CHARS[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) TOKEN_CHARS[c] = 1;
 for (const ch of "-.!%*_+`'~") TOKEN_CHARS[ch.charCodeAt(0)] = 1;
 
 function isTokenChar(c: number): boolean {
-  return c < 128 && TOKEN_CHARS[c] === 1;
+  return c < 256 && TOKEN_CHARS[c] === 1;
 }
 
 // LWS in RFC 3261 is [*WSP CRLF] 1*WSP; a value handed over without unfolding may still hold the
 // CRLF, so CR and LF count as whitespace here.
 export function isWhitespace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+  return c <= 0x20 && (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a);
 }
 
 export function skipWhitespace(s: string, pos: number): number {
@@ -49,6 +49,8 @@ export function scanQuotedString(s: string, pos: number): number {
 /** Compares `s` with `lower` (already lower case) ignoring ASCII case, without allocating. */
 export function equalsIgnoreCase(s: string, lower: string): boolean {
   if (s.length !== lower.length) return false;
+  // UEs write names in lower case: the native comparison settles most calls without a loop here.
+  if (s === lower) return true;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) c += 0x20;

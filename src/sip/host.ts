@@ -46,18 +46,13 @@ function isHostname(s: string, start: number, end: number): boolean {
 }
 
 export function isIPv4(s: string, start: number, end: number): boolean {
-  let parts = 0;
-  let p = start;
-  for (let i = start; i <= end; i++) {
-    if (i < end && s.charCodeAt(i) !== 0x2e) {
-      if ((cc(s.charCodeAt(i)) & DIGIT) === 0) return false;
-      continue;
-    }
-    if (i === p || i - p > 3 || decimal(s, p, i, 255) < 0) return false;
-    parts++;
-    p = i + 1;
+  for (let part = 0, p = start; ; part++) {
+    const e = scan(s, p, end, DIGIT);
+    if (e === p || e - p > 3 || decimal(s, p, e, 255) < 0) return false;
+    if (part === 3) return e === end;
+    if (e === end || s.charCodeAt(e) !== 0x2e) return false;
+    p = e + 1;
   }
-  return parts === 4;
 }
 
 /** RFC 3986 IPv6address: up to 8 groups of 1-4 hex digits, one "::", an IPv4 address as the last 32 bits. */

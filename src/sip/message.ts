@@ -56,7 +56,9 @@ export const UNRESOLVED = -1;
 /** What parseMessage found and validated. */
 export interface MessageParts {
   raw: Buffer;
-  head: string;
+  /** raw decoded as latin1, at least through the empty line (the whole message when it is small). */
+  text: string;
+  bodyStart: number;
   index: number[];
   fieldCount: number;
   isRequest: boolean;
@@ -105,8 +107,6 @@ const DISPLAY_NAMES: Readonly<Record<OptionTagHeader | AuthHeaderName, string>> 
 export class SipMessage {
   /** The message octets: start line, header section, and exactly the body. */
   readonly raw: Buffer;
-  /** Start line and header section (through the empty line) decoded as latin1: an index here is an offset in raw. */
-  readonly head: string;
   readonly isRequest: boolean;
   /** The request method; for a response, the CSeq method. */
   readonly method: string;
@@ -117,6 +117,14 @@ export class SipMessage {
   readonly reasonPhrase: string;
   readonly fieldCount: number;
 
+  /**
+   * The message decoded as latin1 (one code unit per octet), at least through the empty line: the
+   * string every header is read from. It is one flat string, never a slice of another, because V8
+   * reads the characters of a slice (a SlicedString) markedly slower.
+   */
+  private readonly text: string;
+  private readonly bodyStartValue: number;
+  private headText: string | undefined;
   private readonly index: number[];
   private fieldObjects: (HeaderField | undefined)[] | undefined;
   private readonly ruri: Uri | undefined;
@@ -136,7 +144,9 @@ export class SipMessage {
   /** Built by parseMessage; use that. */
   constructor(parts: MessageParts) {
     this.raw = parts.raw;
-    this.head = parts.head;
+    this.text = parts.text;
+    this.bodyStartValue = parts.bodyStart;
+    this.headText = undefined;
     this.isRequest = parts.isRequest;
     this.method = parts.method;
     this.requestUri = parts.requestUri;
@@ -159,14 +169,28 @@ export class SipMessage {
     this.routeLists = undefined;
   }
 
+  /** Start line and header section (through the empty line) decoded as latin1: an index here is an offset in raw. */
+  get head(): string {
+    return (this.headText ??= this.text.length === this.bodyStartValue ? this.text : this.text.slice(0, this.bodyStartValue));
+  }
+
   /** A view into raw: exactly Content-Length octets (the rest of the datagram when Content-Length is absent). */
   get body(): Buffer {
-    return (this.bodyView ??= this.raw.subarray(this.head.length));
+    return (this.bodyView ??= this.raw.subarray(this.bodyStartValue));
   }
 
   /** Offset of the body in raw (just past the empty line). */
   get bodyStart(): number {
-    return this.head.length;
+    return this.bodyStartValue;
+  }
+
+  /**
+   * text[start, end) as a string of its own. V8 makes a substring of 13 characters or more a view
+   * of its parent (a SlicedString); a value that a caller will scan, such as a Security-Client or
+   * a WWW-Authenticate, is decoded from the octets instead, into a flat string.
+   */
+  private decode(start: number, end: number): string {
+    return end - start < 13 ? this.text.slice(start, end) : this.raw.toString('latin1', start, end);
   }
 
   /** The header field at position i (0 <= i < fieldCount). */
@@ -181,11 +205,11 @@ export class SipMessage {
     const valueStart = x[row + F_VALUE_START]!;
     const valueEnd = x[row + F_VALUE_END]!;
     const id = this.fieldId(row);
-    const name = this.head.slice(start, nameEnd);
+    const name = this.text.slice(start, nameEnd);
     const field: HeaderField = {
       name,
       canonical: id !== 0 ? canonicalNameOf(id) : name.toLowerCase(),
-      value: unfold(this.head.slice(valueStart, valueEnd)),
+      value: unfold(this.decode(valueStart, valueEnd)),
       start,
       end: x[row + F_END]!,
       valueStart,
@@ -207,7 +231,7 @@ export class SipMessage {
   private fieldId(row: number): number {
     let id = this.index[row + F_ID]!;
     if (id === UNRESOLVED) {
-      id = headerIdAt(this.head, this.index[row + F_START]!, this.index[row + F_NAME_END]!);
+      id = headerIdAt(this.text, this.index[row + F_START]!, this.index[row + F_NAME_END]!);
       this.index[row + F_ID] = id;
     }
     return id;
@@ -226,7 +250,7 @@ export class SipMessage {
     const row = i * F_STRIDE;
     if (key.id !== 0) return this.isHeader(row, key.id, key.canonical.length);
     // A name unknown here cannot be the spelling of a known one: compare the names.
-    return equalsLower(this.head, this.index[row + F_START]!, this.index[row + F_NAME_END]!, key.canonical);
+    return equalsLower(this.text, this.index[row + F_START]!, this.index[row + F_NAME_END]!, key.canonical);
   }
 
   private firstIndex(key: NameKey): number {
@@ -260,11 +284,11 @@ export class SipMessage {
       if (!this.matches(i, key)) continue;
       const field = this.fieldAt(i);
       spans.length = 0;
-      splitList(this.head, field.valueStart, field.valueEnd, spans);
+      splitList(this.text, field.valueStart, field.valueEnd, spans);
       for (let k = 0; k < spans.length; k += 2) {
         const start = spans[k]!;
         const end = spans[k + 1]!;
-        out.push({ field, index: k / 2, text: unfold(this.head.slice(start, end)), start, end });
+        out.push({ field, index: k / 2, text: unfold(this.decode(start, end)), start, end });
       }
     }
     return out;
@@ -276,14 +300,14 @@ export class SipMessage {
     const x = this.index;
     const length = canonicalNameOf(id).length;
     for (let row = 0; row < this.fieldCount * F_STRIDE; row += F_STRIDE) {
-      if (this.isHeader(row, id, length)) splitList(this.head, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
+      if (this.isHeader(row, id, length)) splitList(this.text, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
     }
     return spans;
   }
 
   private parseValues<T>(spans: readonly number[], parse: (s: string, start: number, end: number) => T): T[] {
     const out: T[] = [];
-    for (let k = 0; k < spans.length; k += 2) out.push(parse(this.head, spans[k]!, spans[k + 1]!));
+    for (let k = 0; k < spans.length; k += 2) out.push(parse(this.text, spans[k]!, spans[k + 1]!));
     return out;
   }
 
@@ -348,7 +372,7 @@ export class SipMessage {
     const spans = this.valueSpans(HEADER_ID.contact);
     let stars = 0;
     for (let k = 0; k < spans.length; k += 2) {
-      if (spans[k + 1] === spans[k]! + 1 && this.head.charCodeAt(spans[k]!) === 0x2a) stars++;
+      if (spans[k + 1] === spans[k]! + 1 && this.text.charCodeAt(spans[k]!) === 0x2a) stars++;
     }
     if (stars > 0 && spans.length !== 2) throw badHeader('Contact', 'Contact "*" must be the only Contact value');
     this.contactList = stars > 0 ? '*' : this.parseValues(spans, parseContact);
@@ -360,7 +384,7 @@ export class SipMessage {
     const i = this.singleField(HEADER_ID.expires, 'Expires');
     if (i < 0) return undefined;
     const row = i * F_STRIDE;
-    return parseDeltaSeconds(this.head, this.index[row + F_VALUE_START]!, this.index[row + F_VALUE_END]!, 'Expires');
+    return parseDeltaSeconds(this.text, this.index[row + F_VALUE_START]!, this.index[row + F_VALUE_END]!, 'Expires');
   }
 
   private nameAddrs(id: number, header: string): readonly NameAddr[] {
@@ -404,12 +428,12 @@ export class SipMessage {
 
   /** One challenge per WWW-Authenticate / Proxy-Authenticate field. */
   challenges(name: 'www-authenticate' | 'proxy-authenticate'): AuthHeader[] {
-    return this.fields(name).map((f) => parseAuth(this.head, f.valueStart, f.valueEnd, DISPLAY_NAMES[name]));
+    return this.fields(name).map((f) => parseAuth(this.text, f.valueStart, f.valueEnd, DISPLAY_NAMES[name]));
   }
 
   /** One set of credentials per Authorization / Proxy-Authorization field. */
   credentials(name: 'authorization' | 'proxy-authorization'): AuthHeader[] {
-    return this.fields(name).map((f) => parseAuth(this.head, f.valueStart, f.valueEnd, DISPLAY_NAMES[name]));
+    return this.fields(name).map((f) => parseAuth(this.text, f.valueStart, f.valueEnd, DISPLAY_NAMES[name]));
   }
 
   /** A new editor over this message; the message itself never changes. */

@@ -2,7 +2,7 @@
 // and validates what every proxy step reads (Request-URI, Via, From, To, Call-ID, CSeq,
 // Max-Forwards, Content-Length). Everything else is parsed on first access (see SipMessage).
 
-import { TOKEN, cc, equalsLower, scan } from './chars.js';
+import { TOKEN, equalsLower, scan } from './chars.js';
 import { SipError, badHeader } from './errors.js';
 import { HEADER_ID, NameSet } from './header-names.js';
 import { type SipLimits, DEFAULT_SIP_LIMITS } from './limits.js';
@@ -34,14 +34,20 @@ const ROUTABLE_SCHEMES = new Set(['sip', 'sips', 'tel', 'urn']);
 // The headers identified while indexing; the names of the others are compared on first lookup.
 const VALIDATED = new NameSet(['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length']);
 
-// The header index is built in scratch space shared by every parse (parsing is synchronous).
-let scratch: Int32Array = new Int32Array(F_STRIDE * 64);
+// Module-local copies of imported constants used per header line: TurboFan folds these into the
+// code, whereas it reloads an imported binding (with its initialization check) at every use.
+const STRIDE = F_STRIDE, START = F_START, NAME_END = F_NAME_END, VALUE_START = F_VALUE_START, VALUE_END = F_VALUE_END;
+const END = F_END, ID = F_ID, NOT_IDENTIFIED = UNRESOLVED;
+const { via: VIA, from: FROM, to: TO, callId: CALL_ID, cseq: CSEQ, maxForwards: MAX_FORWARDS, contentLength: CONTENT_LENGTH } = HEADER_ID;
 
-function growScratch(): Int32Array {
-  const grown = new Int32Array(scratch.length * 2);
-  grown.set(scratch);
-  scratch = grown;
-  return grown;
+// The header index is built in scratch space shared by every parse (parsing is synchronous), a
+// plain array of small integers: the message takes its own copy with one native slice, which costs
+// less than allocating a typed array or copying element by element.
+let scratch: number[] = new Array<number>(F_STRIDE * 64).fill(0);
+
+function growScratch(): number[] {
+  scratch = scratch.concat(new Array<number>(scratch.length).fill(0));
+  return scratch;
 }
 
 // Up to this size the whole message is decoded at once and the header section read up to its empty
@@ -128,13 +134,16 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   let reasonPhrase = '';
   if (isRequest) {
     const sp1 = text.indexOf(' ');
-    const sp2 = text.lastIndexOf(' ', lineEnd);
-    if (sp1 <= 0 || sp2 <= sp1 + 1 || sp1 > lineEnd) throw startLineError();
+    if (sp1 <= 0 || sp1 > lineEnd) throw startLineError();
+    // The last SP of the line (lastIndexOf would say the same, through a slower runtime call).
+    let sp2 = sp1;
+    for (let next = text.indexOf(' ', sp1 + 1); next >= 0 && next < lineEnd; next = text.indexOf(' ', next + 1)) sp2 = next;
+    if (sp2 <= sp1 + 1) throw startLineError();
     if (scan(text, 0, sp1, TOKEN) !== sp1) throw startLineError('Bad Method');
     checkVersion(text, sp2 + 1, lineEnd);
     method = text.slice(0, sp1);
-    requestUri = text.slice(sp1 + 1, sp2);
-    requestUriParsed = parseRequestUri(requestUri);
+    requestUriParsed = parseRequestUri(text, sp1 + 1, sp2);
+    requestUri = requestUriParsed.raw;
   } else {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; an empty reason is legal (RFC 4475
     // noreason) and so, leniently, is a missing SP before it.
@@ -163,6 +172,8 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   let cseq = -1;
   let maxForwards = -1;
   let contentLength = -1;
+  const maxHeaders = limits.maxHeaders;
+  const maxLineBytes = limits.maxLineBytes;
   let pos = lineEnd + 2;
   for (;;) {
     const nl = text.indexOf('\n', pos);
@@ -174,45 +185,43 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     const cr = nl - 1;
     if (isSpTab(text.charCodeAt(pos))) {
       if (n === 0) throw new SipError('SIP_BAD_HEADER', 400, 'Continuation Line Without Header');
-      const row = (n - 1) * F_STRIDE;
-      if (nl + 1 - index[row + F_START]! > limits.maxLineBytes) throw lineTooLong();
-      index[row + F_END] = nl + 1;
+      const row = (n - 1) * STRIDE;
+      if (nl + 1 - index[row + START]! > maxLineBytes) throw lineTooLong();
+      index[row + END] = nl + 1;
       const last = trimSpTab(text, pos, cr);
       if (last > pos) {
-        if (index[row + F_VALUE_START] === index[row + F_VALUE_END]) index[row + F_VALUE_START] = skipSpTab(text, pos);
-        index[row + F_VALUE_END] = last;
+        if (index[row + VALUE_START] === index[row + VALUE_END]) index[row + VALUE_START] = skipSpTab(text, pos);
+        index[row + VALUE_END] = last;
       }
       pos = nl + 1;
       continue;
     }
-    if (n === limits.maxHeaders) throw new SipError('SIP_TOO_MANY_HEADERS', 513, 'Too Many Header Fields');
-    if (nl + 1 - pos > limits.maxLineBytes) throw lineTooLong();
-    if ((n + 1) * F_STRIDE > index.length) index = growScratch();
+    if (n === maxHeaders) throw new SipError('SIP_TOO_MANY_HEADERS', 513, 'Too Many Header Fields');
+    if (nl + 1 - pos > maxLineBytes) throw lineTooLong();
+    if ((n + 1) * STRIDE > index.length) index = growScratch();
     // name HCOLON = token *( SP / HTAB ) ":" (RFC 3261 §7.3.1); the line's CR ends every scan.
-    let i = pos;
-    while ((cc(text.charCodeAt(i)) & TOKEN) !== 0) i++;
-    const nameEnd = i;
-    i = skipSpTab(text, i);
+    const nameEnd = scan(text, pos, cr, TOKEN);
+    const i = skipSpTab(text, nameEnd);
     if (nameEnd === pos || text.charCodeAt(i) !== 0x3a) throw malformedLine();
     const valueStart = skipSpTab(text, i + 1);
     // A compact form is identified whatever it is; a long name only if it is one validated here.
     const found = VALIDATED.idAt(text, pos, nameEnd);
-    const id = found !== 0 || nameEnd - pos === 1 ? found : UNRESOLVED;
-    const row = n * F_STRIDE;
-    index[row + F_START] = pos;
-    index[row + F_NAME_END] = nameEnd;
-    index[row + F_VALUE_START] = valueStart;
-    index[row + F_VALUE_END] = trimSpTab(text, valueStart, cr);
-    index[row + F_END] = nl + 1;
-    index[row + F_ID] = id;
+    const id = found !== 0 || nameEnd - pos === 1 ? found : NOT_IDENTIFIED;
+    const row = n * STRIDE;
+    index[row + START] = pos;
+    index[row + NAME_END] = nameEnd;
+    index[row + VALUE_START] = valueStart;
+    index[row + VALUE_END] = trimSpTab(text, valueStart, cr);
+    index[row + END] = nl + 1;
+    index[row + ID] = id;
     switch (id) {
-      case HEADER_ID.via: if (viaFirst < 0) viaFirst = n; break;
-      case HEADER_ID.from: if (from >= 0) throw duplicate('From'); from = n; break;
-      case HEADER_ID.to: if (to >= 0) throw duplicate('To'); to = n; break;
-      case HEADER_ID.callId: if (callId >= 0) throw duplicate('Call-ID'); callId = n; break;
-      case HEADER_ID.cseq: if (cseq >= 0) throw duplicate('CSeq'); cseq = n; break;
-      case HEADER_ID.maxForwards: if (maxForwards >= 0) throw duplicate('Max-Forwards'); maxForwards = n; break;
-      case HEADER_ID.contentLength:
+      case VIA: if (viaFirst < 0) viaFirst = n; break;
+      case FROM: if (from >= 0) throw duplicate('From'); from = n; break;
+      case TO: if (to >= 0) throw duplicate('To'); to = n; break;
+      case CALL_ID: if (callId >= 0) throw duplicate('Call-ID'); callId = n; break;
+      case CSEQ: if (cseq >= 0) throw duplicate('CSeq'); cseq = n; break;
+      case MAX_FORWARDS: if (maxForwards >= 0) throw duplicate('Max-Forwards'); maxForwards = n; break;
+      case CONTENT_LENGTH:
         // Two lengths leave no way to find the end of the message (RFC 4475 mcl01).
         if (contentLength >= 0) throw new SipError('SIP_BAD_CONTENT_LENGTH', 400, 'Duplicate Content-Length', 'Content-Length');
         contentLength = n;
@@ -222,11 +231,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     pos = nl + 1;
   }
   const bodyStart = pos + 2;
-  // The index leaves the scratch space as a plain array of its exact size (a typed array costs far
-  // more to allocate than its few hundred numbers cost to copy).
-  const rows = new Array<number>(n * F_STRIDE);
-  for (let k = 0; k < n * F_STRIDE; k++) rows[k] = index[k]!;
-  const head = text.length === bodyStart ? text : text.slice(0, bodyStart);
+  const rows = index.slice(0, n * STRIDE);
 
   // Mandatory fields of RFC 3261 §8.1.1 (Max-Forwards excepted: RFC 2543 requests lack it and a
   // proxy adds it, §16.6 step 3; RFC 4475 inv2543) and the same minus Max-Forwards for responses.
@@ -240,7 +245,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   const available = bytes.length - bodyStart;
   let length = available;
   if (contentLength >= 0) {
-    length = parseContentLength(text, rows[contentLength * F_STRIDE + F_VALUE_START]!, rows[contentLength * F_STRIDE + F_VALUE_END]!);
+    length = parseContentLength(text, rows[contentLength * STRIDE + VALUE_START]!, rows[contentLength * STRIDE + VALUE_END]!);
     if (length < 0) throw new SipError('SIP_BAD_CONTENT_LENGTH', 400, 'Invalid Content-Length', 'Content-Length');
     if (length > available) throw new SipError('SIP_BAD_CONTENT_LENGTH', 400, 'Content-Length Larger Than Message', 'Content-Length');
     if (stream && length !== available) throw new SipError('SIP_BAD_CONTENT_LENGTH', 400, 'Content-Length Mismatch', 'Content-Length');
@@ -252,10 +257,10 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   const vias = parseVias(text, rows, n);
   const fromValue = nameAddrAt(text, rows, from, 'From');
   const toValue = nameAddrAt(text, rows, to, 'To');
-  const callIdStart = rows[callId * F_STRIDE + F_VALUE_START]!;
-  const callIdEnd = rows[callId * F_STRIDE + F_VALUE_END]!;
+  const callIdStart = rows[callId * STRIDE + VALUE_START]!;
+  const callIdEnd = rows[callId * STRIDE + VALUE_END]!;
   if (!isCallId(text, callIdStart, callIdEnd)) throw badHeader('Call-ID');
-  const cseqValue = parseCSeq(text, rows[cseq * F_STRIDE + F_VALUE_START]!, rows[cseq * F_STRIDE + F_VALUE_END]!);
+  const cseqValue = parseCSeq(text, rows[cseq * STRIDE + VALUE_START]!, rows[cseq * STRIDE + VALUE_END]!);
   if (isRequest) {
     // Methods are case-sensitive (RFC 3261 §7.1); RFC 4475 mismatch01, mismatch02.
     if (cseqValue.method !== method) throw new SipError('SIP_CSEQ_MISMATCH', 400, 'CSeq Method Does Not Match', 'CSeq');
@@ -263,11 +268,12 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     method = cseqValue.method;
   }
   const mf = maxForwards < 0 ? undefined
-    : parseMaxForwards(text, rows[maxForwards * F_STRIDE + F_VALUE_START]!, rows[maxForwards * F_STRIDE + F_VALUE_END]!);
+    : parseMaxForwards(text, rows[maxForwards * STRIDE + VALUE_START]!, rows[maxForwards * STRIDE + VALUE_END]!);
 
   return new SipMessage({
     raw,
-    head,
+    text,
+    bodyStart,
     index: rows,
     fieldCount: n,
     isRequest,
@@ -287,8 +293,8 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   });
 }
 
-function parseRequestUri(text: string): Uri {
-  const uri = parseUri(text);
+function parseRequestUri(text: string, start: number, end: number): Uri {
+  const uri = parseUri(text, start, end);
   if (!ROUTABLE_SCHEMES.has(uri.scheme)) {
     throw new SipError('SIP_UNSUPPORTED_URI_SCHEME', 416, 'Unsupported URI Scheme');
   }
@@ -300,10 +306,10 @@ function parseRequestUri(text: string): Uri {
 function parseVias(head: string, index: readonly number[], n: number): Via[] {
   const vias: Via[] = [];
   const spans: number[] = [];
-  for (let row = 0; row < n * F_STRIDE; row += F_STRIDE) {
-    if (index[row + F_ID] !== HEADER_ID.via) continue;
+  for (let row = 0; row < n * STRIDE; row += STRIDE) {
+    if (index[row + ID] !== VIA) continue;
     const before = spans.length;
-    splitList(head, index[row + F_VALUE_START]!, index[row + F_VALUE_END]!, spans);
+    splitList(head, index[row + VALUE_START]!, index[row + VALUE_END]!, spans);
     if (spans.length === before) throw badHeader('Via', 'Empty Via');
   }
   for (let k = 0; k < spans.length; k += 2) vias.push(parseVia(head, spans[k]!, spans[k + 1]!));
@@ -311,5 +317,5 @@ function parseVias(head: string, index: readonly number[], n: number): Via[] {
 }
 
 function nameAddrAt(head: string, index: readonly number[], field: number, header: string): NameAddr {
-  return parseNameAddr(head, index[field * F_STRIDE + F_VALUE_START]!, index[field * F_STRIDE + F_VALUE_END]!, header);
+  return parseNameAddr(head, index[field * STRIDE + VALUE_START]!, index[field * STRIDE + VALUE_END]!, header);
 }
