@@ -6,7 +6,11 @@
 import { SipError } from './errors.js';
 import { type SipLimits, DEFAULT_SIP_LIMITS } from './limits.js';
 
-export type Framed = { kind: 'message'; bytes: Buffer } | { kind: 'keepalive' };
+/**
+ * What a push completed. An `error` frame is always the last one: the stream cannot be framed past
+ * it, but the messages completed before it in the same read are still delivered.
+ */
+export type Framed = { kind: 'message'; bytes: Buffer } | { kind: 'keepalive' } | { kind: 'error'; error: SipError };
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -29,19 +33,19 @@ export class StreamFramer {
   private needed = 0;
   /** CRLFs seen between messages since the last message or keep-alive. */
   private crlfs = 0;
-  private failure: SipError | undefined;
+  private failure: Framed | undefined;
 
   constructor(limits: SipLimits = DEFAULT_SIP_LIMITS) {
     this.max = limits.maxStreamMessageBytes;
   }
 
   /**
-   * Feeds octets read from the connection; returns the messages and keep-alives completed. Throws a
-   * SipError when the stream cannot be framed (no or bad Content-Length, message too large): the
-   * connection is then unusable, and every later call throws the same error.
+   * Feeds octets read from the connection; returns the messages and keep-alives completed, then an
+   * error frame when the stream cannot be framed (no or bad Content-Length, message too large): the
+   * connection is then unusable, and every later call returns the same error frame alone.
    */
   push(chunk: Buffer): Framed[] {
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) return [this.failure];
     const out: Framed[] = [];
     try {
       if (this.length === 0) {
@@ -54,8 +58,8 @@ export class StreamFramer {
         this.keep(this.buf, used, this.length);
       }
     } catch (e) {
-      this.failure = e instanceof SipError ? e : new SipError('SIP_BAD_HEADER', 400, 'Unframeable Stream');
-      throw this.failure;
+      this.failure = { kind: 'error', error: e instanceof SipError ? e : new SipError('SIP_BAD_HEADER', 400, 'Unframeable Stream') };
+      out.push(this.failure);
     }
     return out;
   }

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { isWildcard } from '../config/net-syntax.js';
 import type { Target } from '../engine/plan.js';
-import { SipError } from '../sip/errors.js';
+import type { SipError } from '../sip/errors.js';
 import { familyOf, isPort } from './addresses.js';
 import { Connection, ConnectionTable, connectionKey, type ConnectionInfo } from './connections.js';
 import type { TransportContext } from './context.js';
@@ -244,15 +244,12 @@ export class TcpTransport {
     // After a framing error the stream is lost (RFC 3261 §18.3): what still arrives is discarded.
     if (conn.state !== 'open') return;
     this.#touch(conn);
-    let framed;
-    try {
-      framed = conn.framer.push(chunk);
-    } catch (e) {
-      this.#streamFailed(conn, e instanceof SipError ? e : new SipError('SIP_BAD_HEADER', 400, 'Unframeable Stream'));
-      return;
-    }
     const rx = conn.rx!;
-    for (const f of framed) {
+    for (const f of conn.framer.push(chunk)) {
+      if (f.kind === 'error') {
+        this.#streamFailed(conn, f.error);
+        return;
+      }
       if (f.kind === 'keepalive') {
         stats.tcp.keepalives++;
         conn.socket.write(PONG);

@@ -3,11 +3,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Framed, SipError, StreamFramer, parseMessage } from '../../src/sip/index.js';
-import { corpus, sip, throwsSip } from './support.js';
+import { corpus, sip } from './support.js';
 
 const A = corpus('invite-mo');
 const B = corpus('register-200');
 const C = corpus('message-mo');
+
+/** The error that ends `out`, checked to be its only non-message frame with the status and code. */
+function failsWith(out: Framed[], status: number, code: string): SipError {
+  const last = out.at(-1);
+  assert.ok(last !== undefined && last.kind === 'error', 'the push ends with an error frame');
+  assert.is(last.error.status, status);
+  assert.is(last.error.code, code);
+  return last.error;
+}
 
 const messages = (out: Framed[]): Buffer[] => out.map((f) => {
   assert.is(f.kind, 'message');
@@ -63,22 +72,31 @@ test('the messages returned are copies: the caller may reuse its buffer', () => 
 
 test('no Content-Length, a bad one, two of them: the stream is unusable from then on', () => {
   const f = new StreamFramer();
-  const e = throwsSip(() => f.push(sip('OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h\n\n')), 400, 'SIP_MISSING_HEADER');
+  const e = failsWith(f.push(sip('OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h\n\n')), 400, 'SIP_MISSING_HEADER');
   assert.is(e.header, 'Content-Length');
-  assert.throws(() => f.push(A), (x: unknown) => x === e);
-  throwsSip(() => new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length: 1x\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
-  throwsSip(() => new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length: -1\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
-  throwsSip(() => new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length:\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
-  throwsSip(() => new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nl: 0\nContent-Length: 0\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
+  const later = f.push(A);
+  assert.is(later.length, 1);
+  assert.is(failsWith(later, 400, 'SIP_MISSING_HEADER'), e);
+  failsWith(new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length: 1x\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
+  failsWith(new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length: -1\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
+  failsWith(new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length:\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
+  failsWith(new StreamFramer().push(sip('OPTIONS sip:a@b SIP/2.0\nl: 0\nContent-Length: 0\n\n')), 400, 'SIP_BAD_CONTENT_LENGTH');
+});
+
+test('messages completed before an unframeable one in the same read are delivered, then the error', () => {
+  const out = new StreamFramer().push(Buffer.concat([A, B, sip('OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h\n\n')]));
+  assert.equal(out.map((x) => x.kind), ['message', 'message', 'error']);
+  assert.ok(messages(out.slice(0, 2))[1]!.equals(B));
+  failsWith(out, 400, 'SIP_MISSING_HEADER');
 });
 
 test('size limit: a header section without end, or a Content-Length, beyond the limit', () => {
   const limits = { maxDatagramBytes: 65535, maxStreamMessageBytes: 1000, maxHeaders: 256, maxLineBytes: 8192 };
   const f = new StreamFramer(limits);
   assert.equal(f.push(Buffer.from(`OPTIONS sip:a@b SIP/2.0\r\nX: ${'a'.repeat(900)}`)), []);
-  throwsSip(() => f.push(Buffer.from('a'.repeat(200))), 513, 'SIP_TOO_LARGE');
-  throwsSip(() => new StreamFramer(limits).push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length: 990\n\n')), 513, 'SIP_TOO_LARGE');
-  throwsSip(() => new StreamFramer(limits).push(sip(`OPTIONS sip:a@b SIP/2.0\nContent-Length: ${'9'.repeat(30)}\n\n`)), 513, 'SIP_TOO_LARGE');
+  failsWith(f.push(Buffer.from('a'.repeat(200))), 513, 'SIP_TOO_LARGE');
+  failsWith(new StreamFramer(limits).push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length: 990\n\n')), 513, 'SIP_TOO_LARGE');
+  failsWith(new StreamFramer(limits).push(sip(`OPTIONS sip:a@b SIP/2.0\nContent-Length: ${'9'.repeat(30)}\n\n`)), 513, 'SIP_TOO_LARGE');
   assert.is(messages(new StreamFramer(limits).push(sip('OPTIONS sip:a@b SIP/2.0\nContent-Length: 900\n\n', Buffer.alloc(900)))).length, 1);
 });
 
@@ -93,9 +111,9 @@ test('a 64 KiB message arriving one octet at a time is framed in linear time', (
 });
 
 test('garbage after a keep-alive is a stream without Content-Length', () => {
-  const f = new StreamFramer();
-  const e = throwsSip(() => f.push(Buffer.from('\r\n\r\nGARBAGE\r\n\r\n')), 400, 'SIP_MISSING_HEADER');
-  assert.ok(e instanceof SipError);
+  const out = new StreamFramer().push(Buffer.from('\r\n\r\nGARBAGE\r\n\r\n'));
+  assert.equal(out.map((x) => x.kind), ['keepalive', 'error']);
+  failsWith(out, 400, 'SIP_MISSING_HEADER');
 });
 
 test.run();

@@ -98,6 +98,22 @@ test('beyond the connection cap new inbound connections are closed at once and c
   }
 });
 
+test('a message that arrives in the same read as a framing error is still delivered, before the error', async () => {
+  const rec = new Recorder();
+  const t = await Transports.open(LIST, OPTIONS, rec);
+  const c = await TcpClient.connect(V4, 5060);
+  try {
+    c.write(sip('good') + 'MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP x\r\n\r\n');
+    await until(() => c.closed, 'the connection closed');
+    assert.is(rec.messages.length, 1);
+    assert.is(rec.streamErrors.length, 1);
+    assert.is(rec.streamErrors[0]!.err.code, 'SIP_MISSING_HEADER');
+  } finally {
+    c.socket.destroy();
+    await t.close();
+  }
+});
+
 test('a framing error is reported once, a 400 sent from the handler goes out, then the connection closes', async () => {
   const rec = new Recorder();
   const events = {
