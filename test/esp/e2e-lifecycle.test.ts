@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  espPcscfConfig, impuOf, kernel, marked, pcscfEntry, register, settle, socatSend, startScscf, startUe, STEP_MS,
+  espPcscfConfig, reportFailure, impuOf, kernel, marked, pcscfEntry, register, settle, socatSend, startScscf, startUe, STEP_MS,
   type KernelView, type LabUe,
 } from '../helpers/esp-lab.js';
 import { createLabNet } from '../helpers/lab-net.js';
@@ -44,10 +44,10 @@ async function assertNothingOurs(aor: string): Promise<void> {
   assert.is(sampleValue(await pcscf.metrics(), 'pcscf_spi_pairs_in_use'), 0);
 }
 
-test.before(async () => {
+test.before(() => reportFailure(async () => {
   scscf = await startScscf(net, ['carol', 'dave', 'erin', 'frank']);
   pcscf = await startPcscf();
-});
+}));
 
 test.after(async () => {
   for (const u of ues) await u.proc.close();
@@ -79,11 +79,15 @@ test('a foreign SA holding the first SPI: the kernel refuses the set, the UE get
 });
 
 test('SIGTERM with a UE registered: exit 0, nothing of ours left in the kernel', async () => {
-  assert.is(marked(kernel(net.pcscf)).sas.length, 4, 'the UE of the previous test is registered');
-  const exit = await pcscf.stop('SIGTERM');
-  assert.equal([exit.code, exit.signal], [0, null], exit.log.slice(-2000));
-  assert.equal(kernel(net.pcscf), NONE);
-  pcscf = await startPcscf();
+  try {
+    assert.is(marked(kernel(net.pcscf)).sas.length, 4, 'the UE of the previous test is registered');
+    const exit = await pcscf.stop('SIGTERM');
+    assert.equal([exit.code, exit.signal], [0, null], exit.log.slice(-2000));
+    assert.equal(kernel(net.pcscf), NONE);
+  } finally {
+    await pcscf.stop('SIGKILL');
+    pcscf = await startPcscf();
+  }
 });
 
 test('expiry (a registration of 3 s, UDP over IPv6) leaves no SA, policy, SPI pair or binding', async () => {

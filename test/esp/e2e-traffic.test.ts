@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  espPcscfConfig, kernel, marked, packets, pcscfEntry, register, settle, socatSend, spisOf, startScscf, startUe, STEP_MS, xfrmStat,
+  espPcscfConfig, reportFailure, kernel, marked, packets, pcscfEntry, register, settle, socatSend, spisOf, startScscf, startUe, STEP_MS, xfrmStat,
   type KernelView, type LabUe,
 } from '../helpers/esp-lab.js';
 import { createLabNet } from '../helpers/lab-net.js';
@@ -44,12 +44,12 @@ function sides(ue: LabUe): { ue: KernelView; pc: KernelView } {
 
 const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
 
-test.before(async () => {
+test.before(() => reportFailure(async () => {
   pcscf = await PcscfProcess.start(net.pcscf, { config: espPcscfConfig(net, { poolSize: 2, spiStart: SPI_START }), entry: pcscfEntry() });
   scscf = await startScscf(net, ['alice', 'bob']);
   alice = await startUe(net, { user: 'alice', family: 4, transport: 'udp', ports: 7060, spi: 10000 });
   bob = await startUe(net, { user: 'bob', family: 6, transport: 'tcp', ports: 7070, spi: 20000 });
-});
+}));
 
 test.after(async () => {
   for (const ue of [alice, bob]) await ue?.proc.close();

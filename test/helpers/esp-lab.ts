@@ -111,10 +111,9 @@ export function spisOf(e: LabEvent): number[] {
 /** Registers `ue` (initial registration); returns its `sas-installed` event. */
 export async function register(ue: LabUe): Promise<LabEvent> {
   const from = ue.proc.events.length;
-  const registered = ue.proc.command({ cmd: 'register' }, 'registered', STEP_MS);
-  const installed = await ue.proc.waitFor((e) => e.event === 'sas-installed', STEP_MS, from);
-  await registered;
-  return installed;
+  await ue.proc.command({ cmd: 'register' }, 'registered', STEP_MS);
+  // The SAs are installed before the protected REGISTER leaves, so before `registered`.
+  return ue.proc.waitFor((e) => e.event === 'sas-installed', 0, from);
 }
 
 export interface KernelView {
@@ -160,6 +159,19 @@ export async function settle<T>(read: () => T | Promise<T>, done: (v: T) => bool
     const v = await read();
     if (done(v) || Date.now() >= end) return v;
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Runs a suite's set-up, printing its failure: uvu runs no test after a failing before() hook and
+ * swallows the error, so without this a run only says "0 / N".
+ */
+export async function reportFailure(setUp: () => Promise<void>): Promise<void> {
+  try {
+    await setUp();
+  } catch (e) {
+    console.error('set-up failed:', e);
+    throw e;
   }
 }
 
