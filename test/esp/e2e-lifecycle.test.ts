@@ -10,19 +10,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  espPcscfConfig, reportFailure, impuOf, kernel, marked, pcscfEntry, register, settle, socatSend, startScscf, startUe, STEP_MS,
+  espPcscfConfig, impuOf, kernel, marked, register, reportFailure, settle, socatSend, startPcscf, startScscf, startUe, STEP_MS,
   type KernelView, type LabUe,
 } from '../helpers/esp-lab.js';
 import { createLabNet } from '../helpers/lab-net.js';
 import type { LabProcess } from '../helpers/lab-process.js';
-import { PcscfProcess, sampleValue, type Sample } from '../helpers/pcscf-process.js';
+import { sampleValue, type PcscfProcess, type Sample } from '../helpers/pcscf-process.js';
 import { PENDING_SECONDS } from '../../src/pcscf/bindings.js';
 
 const SPI_START = 5000;
 const TEMPORARY_S = 2;
 const net = createLabNet('e2e-lc');
 const config = espPcscfConfig(net, { poolSize: 0, spiStart: SPI_START, temporarySaTimeoutS: TEMPORARY_S });
-const startPcscf = (): Promise<PcscfProcess> => PcscfProcess.start(net.pcscf, { config, entry: pcscfEntry() });
+const restart = (): Promise<PcscfProcess> => startPcscf(net, config);
 let pcscf: PcscfProcess;
 let scscf: LabProcess;
 const ues: LabUe[] = [];
@@ -54,7 +54,7 @@ async function assertNothingOurs(aor: string): Promise<void> {
 
 test.before(() => reportFailure(async () => {
   scscf = await startScscf(net, ['carol', 'dave', 'erin', 'frank']);
-  pcscf = await startPcscf();
+  pcscf = await restart();
 }));
 
 test.after(async () => {
@@ -94,7 +94,7 @@ test('SIGTERM with a UE registered: exit 0, nothing of ours left in the kernel',
     assert.equal(kernel(net.pcscf), NONE);
   } finally {
     await pcscf.stop('SIGKILL');
-    pcscf = await startPcscf();
+    pcscf = await restart();
   }
 });
 
@@ -151,7 +151,7 @@ test('a restart after SIGKILL removes the leftovers of ours and keeps a foreign 
   net.pcscf.ip('xfrm', 'state', 'add', 'src', net.addr.ue4, 'dst', net.addr.pcscfUe4, 'proto', 'esp', 'spi', '0x999', 'mode', 'transport', ...FOREIGN_KEYS);
   net.pcscf.ip('xfrm', 'policy', 'add', 'src', `${net.addr.ue4}/32`, 'dst', `${net.addr.pcscfUe4}/32`, 'proto', 'udp', 'sport', '9999', 'dport', '9998', 'dir', 'in',
     'tmpl', 'src', net.addr.ue4, 'dst', net.addr.pcscfUe4, 'proto', 'esp', 'mode', 'transport');
-  pcscf = await startPcscf();
+  pcscf = await restart();
   const after = kernel(net.pcscf);
   assert.equal(marked(after), NONE, 'leftovers of ours survived the restart');
   assert.equal(after.sas.map((s) => [s.spi, s.src, s.dst]), [[0x999, net.addr.ue4, net.addr.pcscfUe4]], 'the foreign SA survives');

@@ -1,5 +1,5 @@
 // End to end over real ESP (the runner starts this file in the ESP VM): the product's P-CSCF
-// (dist/main.js, with its worker pool) between the lab UE and the lab S-CSCF in the three-namespace
+// (dist/main.js, with a worker pool) between the lab UE and the lab S-CSCF in the three-namespace
 // lab, with a UDP UE over IPv4 (alice) and a TCP UE over IPv6 (bob) registered at the same time.
 // A forged Security-Verify is refused with 494 and counted; full registration leaves the binding
 // with its SA set and 4 SAs + 4 policies on each side; MESSAGE both ways crosses the SAs (ESP on
@@ -12,12 +12,12 @@ import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  espPcscfConfig, reportFailure, kernel, marked, packets, pcscfEntry, register, settle, socatSend, spisOf, startScscf, startUe, STEP_MS, xfrmStat,
+  espPcscfConfig, kernel, marked, packets, register, reportFailure, settle, socatSend, spisOf, startPcscf, startScscf, startUe, STEP_MS, xfrmStat,
   type KernelView, type LabUe,
 } from '../helpers/esp-lab.js';
 import { createLabNet } from '../helpers/lab-net.js';
 import type { LabEvent, LabProcess } from '../helpers/lab-process.js';
-import { PcscfProcess, sampleValue, type Sample } from '../helpers/pcscf-process.js';
+import { sampleValue, type PcscfProcess, type Sample } from '../helpers/pcscf-process.js';
 
 const SPI_START = 4000;
 const net = createLabNet('e2e-tr');
@@ -45,7 +45,7 @@ function sides(ue: LabUe): { ue: KernelView; pc: KernelView } {
 const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
 
 test.before(() => reportFailure(async () => {
-  pcscf = await PcscfProcess.start(net.pcscf, { config: espPcscfConfig(net, { poolSize: 2, spiStart: SPI_START }), entry: pcscfEntry() });
+  pcscf = await startPcscf(net, espPcscfConfig(net, { poolSize: 1, spiStart: SPI_START }));
   scscf = await startScscf(net, ['alice', 'bob']);
   alice = await startUe(net, { user: 'alice', family: 4, transport: 'udp', ports: 7060, spi: 10000 });
   bob = await startUe(net, { user: 'bob', family: 6, transport: 'tcp', ports: 7070, spi: 20000 });

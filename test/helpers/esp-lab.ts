@@ -13,6 +13,7 @@ import { parsePolicies, parseStates, parseXfrmStat, type IpPolicy, type IpState 
 import { labPcscfConfig, type LabNet } from './lab-net.js';
 import { LabProcess, type LabEvent } from './lab-process.js';
 import type { Netns } from './netns.js';
+import { PcscfProcess } from './pcscf-process.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -20,8 +21,11 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const PCSCF_MARKER = 143956232;
 /** Where the lab S-CSCF listens in the core namespace (UDP and TCP). */
 export const SCSCF_PORT = 6060;
-/** QEMU without KVM is slow: this bounds one step's failure, it is not what a step takes. */
-export const STEP_MS = 60_000;
+/**
+ * QEMU without KVM is slow, and slower still when other VMs share the host's cores: this bounds
+ * one step's failure, it is not what a step takes.
+ */
+export const STEP_MS = 120_000;
 
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
 const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
@@ -35,8 +39,12 @@ function entry(name: string): string[] {
   return existsSync(built) ? [process.execPath, built] : [process.execPath, '--import', 'tsx', join(ROOT, 'src', `${name}.ts`)];
 }
 
-/** True when the compiled P-CSCF is there (PcscfProcess entry 'dist'). */
-export const pcscfEntry = (): 'dist' | 'source' => (existsSync(join(ROOT, 'dist', 'main.js')) ? 'dist' : 'source');
+/** The P-CSCF in the lab's P-CSCF namespace: compiled when dist/ is there; resolves once it has started. */
+export function startPcscf(net: LabNet, config: Record<string, unknown>): Promise<PcscfProcess> {
+  const entry = existsSync(join(ROOT, 'dist', 'main.js')) ? 'dist' : 'source';
+  // Start-up loads the pool's workers too: in a loaded VM that has taken more than a minute.
+  return PcscfProcess.start(net.pcscf, { config, entry, readyTimeoutMs: 3 * STEP_MS });
+}
 
 export interface EspPcscfOptions {
   poolSize: number;
