@@ -36,6 +36,7 @@ const USAGE = `usage: ue-main --impi ID --impu URI --k HEX (--opc HEX | --op HEX
                  its own 4 ports and 4 SPIs after the previous one's, registered at --rate per second
 
   stdin commands (JSON lines): {"cmd":"register"} {"cmd":"reregister"} {"cmd":"deregister"}
+    {"cmd":"register","forge":"security-verify"} (a test of the P-CSCF: a Security-Verify it must refuse)
     {"cmd":"message","to":"sip:bob@ims.example","text":"hi"} {"cmd":"status"} {"cmd":"quit"}
   stdout events: ready, challenged, resynchronising, security-server, sas-installed, registered,
     reregistered, deregistered, sas-removed, message-received, message-answered, status,
@@ -144,7 +145,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const handle = async (cmd: LabCommand): Promise<void> => {
       const ue = ues[0]!;
       switch (cmd.cmd) {
-        case 'register': await ue.register(); return;
+        case 'register': await ue.register({ forgeSecurityVerify: cmd['forge'] === 'security-verify' }); return;
         case 'reregister': await ue.reregister(); return;
         case 'deregister': await ue.deregister(); return;
         case 'message': await ue.sendMessage(commandString(cmd, 'to'), commandString(cmd, 'text')); return;

@@ -36,6 +36,15 @@ export function securityVerifyValue(serverValues: readonly string[]): string {
   return serverValues.join(', ');
 }
 
+/**
+ * A Security-Verify that is not the copy of the Security-Server it claims to be: the first
+ * mechanism's spi-c is changed, as by a tampering intermediary. For tests of the P-CSCF's check
+ * (RFC 3329 §2.3.1: the lists must be equal, else 494).
+ */
+export function forgedSecurityVerifyValue(serverValues: readonly string[]): string {
+  return securityVerifyValue(serverValues).replace(/spi-c=(\d+)/i, (_, spi: string) => `spi-c=${(Number(spi) + 1) % 2 ** 32}`);
+}
+
 /** The mechanism chosen from a Security-Server: the P-CSCF's SPIs and ports, and the algorithms. */
 export interface ChosenServer {
   readonly alg: AuthAlg;

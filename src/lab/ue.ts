@@ -27,7 +27,7 @@ import { buildRequest, newCallId, newTag, uriHost, type RequestSpec } from './re
 import { SipNode, type Outcome, type SocketGroup } from './sip-node.js';
 import { domainOf } from './subscribers.js';
 import {
-  agreedTunnel, chooseSecurityServer, securityClientValue, securityVerifyValue, ServerProblem,
+  agreedTunnel, chooseSecurityServer, forgedSecurityVerifyValue, securityClientValue, securityVerifyValue, ServerProblem,
   type AlgPair, type UeSecurityParams,
 } from './ue-security.js';
 
@@ -101,6 +101,14 @@ export type UeEvent =
   | { readonly event: 'message-answered'; readonly to: string; readonly status: number; readonly reason: string };
 
 export type Procedure = 'register' | 'reregister' | 'deregister';
+
+export interface RegisterOptions {
+  /**
+   * Fault injection for tests: the protected REGISTER carries a Security-Verify that differs from
+   * the Security-Server received, which the P-CSCF must refuse with 494 (RFC 3329 §2.3.1).
+   */
+  readonly forgeSecurityVerify?: boolean;
+}
 
 /** How long a procedure took, from sending its first REGISTER (performance.now() differences). */
 export interface ProcedureTimes {
@@ -185,7 +193,7 @@ export class Ue {
   }
 
   /** Initial registration (TS 24.229 §5.1.1.2). Rejects with UeError. */
-  register(): Promise<ProcedureTimes> {
+  register(o: RegisterOptions = {}): Promise<ProcedureTimes> {
     return this.#exclusive(async () => {
       if (this.#current !== undefined) throw new UeError('UE_BUSY', 'already registered: re-register or de-register');
       const group = await this.#node.open([
@@ -194,7 +202,7 @@ export class Ue {
         { transport: this.#o.transport, addr: this.#o.addr, port: this.#o.ports.unprotected, role: 'unprotected', listening: true },
       ], this.#onRequest);
       try {
-        return await this.#procedure('register', { kind: 'unprotected', group });
+        return await this.#procedure('register', { kind: 'unprotected', group }, o.forgeSecurityVerify === true);
       } finally {
         await this.#node.closeGroup(group);
       }
@@ -277,7 +285,7 @@ export class Ue {
     return { spiUc: this.#o.spiBase + 2 * slot, spiUs: this.#o.spiBase + 2 * slot + 1, portUc, portUs: this.#o.ports.server };
   }
 
-  async #procedure(procedure: Procedure, first: Path): Promise<ProcedureTimes> {
+  async #procedure(procedure: Procedure, first: Path, forgeVerify = false): Promise<ProcedureTimes> {
     const started = performance.now();
     const offer = this.#nextOffer();
     const expires = procedure === 'deregister' ? 0 : this.#o.expires;
@@ -302,7 +310,7 @@ export class Ue {
       const set = await this.#install(response, offer, answer.keys);
       let answered: SipMessage;
       try {
-        answered = final(await this.#node.request(this.#register({ kind: 'protected', set }, offer, expires, answer.credentials), this.#target({ kind: 'protected', set })));
+        answered = final(await this.#node.request(this.#register({ kind: 'protected', set }, offer, expires, answer.credentials, forgeVerify), this.#target({ kind: 'protected', set })));
         if (answered.status < 200 || answered.status >= 300) throw new UeError('UE_REJECTED', `the protected REGISTER got ${answered.status} ${answered.reasonPhrase}`, { status: answered.status });
       } catch (e) {
         await this.#remove(set);
@@ -437,14 +445,14 @@ export class Ue {
     return { transport: this.#o.transport, addr: this.#o.addr, port };
   }
 
-  #register(path: Path, offer: UeSecurityParams, expires: number, credentials: Credentials) {
+  #register(path: Path, offer: UeSecurityParams, expires: number, credentials: Credentials, forgeVerify = false) {
     const transport = this.#o.transport;
     const headers: [string, string][] = [
       ['Expires', String(expires)],
       ['Authorization', credentialsValue(credentials)],
       ['Security-Client', securityClientValue(this.#o.offers, offer)],
     ];
-    if (path.kind === 'protected') headers.push(['Security-Verify', securityVerifyValue(path.set.serverValues)]);
+    if (path.kind === 'protected') headers.push(['Security-Verify', (forgeVerify ? forgedSecurityVerifyValue : securityVerifyValue)(path.set.serverValues)]);
     headers.push(['Require', 'sec-agree'], ['Proxy-Require', 'sec-agree'], ['Supported', 'path, sec-agree']);
     return buildRequest({
       method: 'REGISTER', uri: this.#requestUri(),

@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildPcscfSaSet, buildUeSaSet } from '../../src/ipsec/sa-set.js';
-import { buildSecurityServer, OfferRejection, parseSecurityHeader, toIpsecOffer, verifyMatchesServer } from '../../src/secagree/index.js';
-import { agreedTunnel, chooseSecurityServer, securityClientValue, securityVerifyValue, ServerProblem, type ChosenServer } from '../../src/lab/ue-security.js';
+import { buildSecurityServer, Mismatch, OfferRejection, parseSecurityHeader, toIpsecOffer, verifyMatchesServer } from '../../src/secagree/index.js';
+import { agreedTunnel, chooseSecurityServer, forgedSecurityVerifyValue, securityClientValue, securityVerifyValue, ServerProblem, type ChosenServer } from '../../src/lab/ue-security.js';
 
 const UE = { spiUc: 11111, spiUs: 22222, portUc: 7062, portUs: 7061 };
 
@@ -33,6 +33,13 @@ test('Security-Verify mirrors the Security-Server: the P-CSCF\'s check (RFC 3329
   // Several header lines come back as one list, in order.
   const two = ['ipsec-3gpp;q=0.5;alg=hmac-md5-96;spi-c=1;spi-s=2;port-c=3;port-s=4', 'ipsec-3gpp;q=0.9;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=5;spi-s=6;port-c=7;port-s=8'];
   assert.is(securityVerifyValue(chosen(chooseSecurityServer(two, [['hmac-sha-1-96', 'aes-cbc']])).values), two.join(', '));
+});
+
+test('a forged Security-Verify differs from the Security-Server only in spi-c, and the P-CSCF\'s check refuses it', () => {
+  const server = buildSecurityServer({ spiPc: 5000, spiPs: 5001, portPc: 5062, portPs: 5064, alg: 'hmac-sha-1-96', ealg: 'aes-cbc' });
+  const forged = forgedSecurityVerifyValue(chosen(chooseSecurityServer([server], [['hmac-sha-1-96', 'aes-cbc']])).values);
+  assert.is(forged, server.replace('spi-c=5000', 'spi-c=5001'));
+  assert.instance(verifyMatchesServer([forged], server), Mismatch);
 });
 
 test('the chosen mechanism: highest q among the pairs the UE offered; its SPIs and ports are the P-CSCF\'s', () => {
