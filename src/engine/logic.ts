@@ -50,6 +50,8 @@ export function decideBatch(batch: Batch, bc: BatchContext): BatchResult {
 }
 
 export class InlineLogic implements Logic {
+  /** Synchronous: a batch is decided before the next one is handed over. */
+  readonly concurrency = 1;
   readonly #bc: BatchContext;
 
   constructor(init: WorkerInit) {
@@ -83,9 +85,11 @@ function workerFilename(): string {
 
 export class PoolLogic implements Logic {
   readonly #pool: Piscina<Batch, BatchResult>;
+  readonly concurrency: number;
 
-  private constructor(pool: Piscina<Batch, BatchResult>) {
+  private constructor(pool: Piscina<Batch, BatchResult>, threads: number) {
     this.#pool = pool;
+    this.concurrency = threads;
   }
 
   /** Starts `threads` workers and waits until each has built its context (a bad setup fails here, not on the first message). */
@@ -103,7 +107,7 @@ export class PoolLogic implements Logic {
       // message in it (500). With 'auto' (threads squared) a loaded host failed REGISTERs at 200/s.
       maxQueue: Number.POSITIVE_INFINITY,
     });
-    const logic = new PoolLogic(pool);
+    const logic = new PoolLogic(pool, threads);
     try {
       await Promise.all(Array.from({ length: threads }, () => pool.run({ messages: [] })));
     } catch (e) {
