@@ -4,11 +4,17 @@
 // task per message would make the pool slower than no pool (DESIGN.md: piscina tops out near
 // 20-40k tasks/s). Everything that arrives in one event-loop turn goes out as one task (split at
 // `batchMax`), flushed by setImmediate: after the turn's I/O callbacks, before the next poll.
-// No more batches are out at once than the logic can decide at once (one per pool worker): what
-// arrives while every worker is busy waits here and leaves as one batch when a worker is free,
-// instead of queueing in the pool as many small tasks, each paying its own hand-off. So batches
-// grow with the load by themselves. With the inline logic (workers: 0) the same batch is decided
-// synchronously in this thread.
+// Measured on a loaded 2-core host (bench/pool.ts): a round trip to a pool worker costs 50-140 us
+// of CPU (both threads), while deciding an OPTIONS costs ~7 us, so batches of one message cost
+// several times the work they carry. Hence:
+// - no more batches are out at once than the logic can decide at once (one per pool worker):
+//   what arrives while they are busy waits here and leaves as one batch when one is free, instead
+//   of queueing in the pool as many small tasks, each paying its own hand-off;
+// - a batch goes to an idle logic at once, but a further worker is woken only for a batch worth
+//   its hand-off (a quarter of `batchMax`): under moderate load the messages that arrive while one
+//   batch is out wait for it (a few hundred microseconds) and go together, and more workers join
+//   as the backlog grows. So batches grow with the load by themselves.
+// With the inline logic (workers: 0) the same batch is decided synchronously in this thread.
 
 import type { Batch, BatchResult, Inbound, LogEvent, Plan } from './plan.js';
 
@@ -32,6 +38,7 @@ export interface DispatcherSink {
 export class Dispatcher {
   readonly #logic: Logic;
   readonly #batchMax: number;
+  readonly #spreadMin: number;
   readonly #maxInFlight: number;
   readonly #sink: DispatcherSink;
   #pending: Inbound[] = [];
@@ -44,6 +51,7 @@ export class Dispatcher {
   constructor(logic: Logic, opts: { batchMax: number; maxInFlight: number }, sink: DispatcherSink) {
     this.#logic = logic;
     this.#batchMax = opts.batchMax;
+    this.#spreadMin = Math.max(1, Math.floor(opts.batchMax / 4));
     this.#maxInFlight = opts.maxInFlight;
     this.#sink = sink;
   }
@@ -72,9 +80,9 @@ export class Dispatcher {
     this.#drain();
   };
 
-  /** Hands out what waits, as long as the logic has a free worker. */
+  /** Hands out what waits: to an idle logic whatever it is, to a further free worker only a batch worth waking it for. */
   #drain(): void {
-    while (this.#pending.length > 0 && this.#batchesOut < this.#logic.concurrency) this.#flush();
+    while (this.#pending.length > 0 && this.#batchesOut < this.#logic.concurrency && (this.#batchesOut === 0 || this.#pending.length >= this.#spreadMin)) this.#flush();
   }
 
   #flush(): void {

@@ -86,6 +86,37 @@ test('no more batches out than the logic takes at once: what arrives meanwhile l
   assert.is(d.inFlight, 0);
 });
 
+test('a further worker is woken only for a batch worth it (a quarter of batchMax); an idle logic gets any batch', async () => {
+  const releases: (() => void)[] = [];
+  const batches: number[][] = [];
+  const logic: Logic = {
+    concurrency: 2,
+    run: (b) => {
+      batches.push(b.messages.map((m) => m.id));
+      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
+    },
+    close: async () => {},
+  };
+  const d = new Dispatcher(logic, { batchMax: 8, maxInFlight: 100 }, recorder());
+  d.enqueue(msg(1));
+  await turn();
+  d.enqueue(msg(2));
+  await turn();
+  assert.equal(batches, [[1]], 'one message does not wake the second worker');
+  d.enqueue(msg(3));
+  await turn();
+  assert.equal(batches, [[1], [2, 3]], 'two do');
+  releases.shift()!();
+  releases.shift()!();
+  await turn();
+  d.enqueue(msg(4));
+  await turn();
+  assert.equal(batches, [[1], [2, 3], [4]], 'the idle logic takes a single message at once');
+  releases.shift()!();
+  await turn();
+  assert.is(d.inFlight, 0);
+});
+
 test('inline (synchronous) logic applies plans within the flush', async () => {
   const sink = recorder();
   const d = new Dispatcher(echo(false), { batchMax: 64, maxInFlight: 100 }, sink);
