@@ -4,12 +4,24 @@
 // task per message would make the pool slower than no pool (DESIGN.md: piscina tops out near
 // 20-40k tasks/s). Everything that arrives in one event-loop turn goes out as one task (split at
 // `batchMax`), flushed by setImmediate: after the turn's I/O callbacks, before the next poll.
+// Measured on a loaded 2-core host (bench/pool.ts): a round trip to a pool worker costs 50-140 us
+// of CPU (both threads), while deciding an OPTIONS costs ~7 us, so batches of one message cost
+// several times the work they carry. Hence:
+// - no more batches are out at once than the logic can decide at once (one per pool worker):
+//   what arrives while they are busy waits here and leaves as one batch when one is free, instead
+//   of queueing in the pool as many small tasks, each paying its own hand-off;
+// - a batch goes to an idle logic at once, but a further worker is woken only for a batch worth
+//   its hand-off (a quarter of `batchMax`): under moderate load the messages that arrive while one
+//   batch is out wait for it (a few hundred microseconds) and go together, and more workers join
+//   as the backlog grows. So batches grow with the load by themselves.
 // With the inline logic (workers: 0) the same batch is decided synchronously in this thread.
 
 import type { Batch, BatchResult, Inbound, LogEvent, Plan } from './plan.js';
 
 /** Runs the P-CSCF logic: inline, or on the worker pool. */
 export interface Logic {
+  /** How many batches the logic decides at once (pool threads); more would only queue inside it. */
+  readonly concurrency: number;
   run(batch: Batch): BatchResult | Promise<BatchResult>;
   close(): Promise<void>;
 }
@@ -26,16 +38,20 @@ export interface DispatcherSink {
 export class Dispatcher {
   readonly #logic: Logic;
   readonly #batchMax: number;
+  readonly #spreadMin: number;
   readonly #maxInFlight: number;
   readonly #sink: DispatcherSink;
   #pending: Inbound[] = [];
   #scheduled = false;
   #inFlight = 0;
+  /** Batches handed to the logic whose plans have not come back. */
+  #batchesOut = 0;
 
   /** `maxInFlight`: messages queued or being decided beyond which `overloaded()` says so. */
   constructor(logic: Logic, opts: { batchMax: number; maxInFlight: number }, sink: DispatcherSink) {
     this.#logic = logic;
     this.#batchMax = opts.batchMax;
+    this.#spreadMin = Math.max(1, Math.floor(opts.batchMax / 4));
     this.#maxInFlight = opts.maxInFlight;
     this.#sink = sink;
   }
@@ -52,7 +68,7 @@ export class Dispatcher {
   enqueue(message: Inbound): void {
     this.#pending.push(message);
     this.#inFlight++;
-    if (this.#pending.length >= this.#batchMax) this.#flush();
+    if (this.#pending.length >= this.#batchMax && this.#batchesOut < this.#logic.concurrency) this.#flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#onImmediate);
@@ -61,12 +77,19 @@ export class Dispatcher {
 
   readonly #onImmediate = (): void => {
     this.#scheduled = false;
-    if (this.#pending.length > 0) this.#flush();
+    this.#drain();
   };
 
+  /** Hands out what waits: to an idle logic whatever it is, to a further free worker only a batch worth waking it for. */
+  #drain(): void {
+    while (this.#pending.length > 0 && this.#batchesOut < this.#logic.concurrency && (this.#batchesOut === 0 || this.#pending.length >= this.#spreadMin)) this.#flush();
+  }
+
   #flush(): void {
-    const messages = this.#pending;
-    this.#pending = [];
+    let messages = this.#pending;
+    if (messages.length > this.#batchMax) messages = messages.splice(0, this.#batchMax);
+    else this.#pending = [];
+    this.#batchesOut++;
     const started = performance.now();
     let result: BatchResult | Promise<BatchResult>;
     try {
@@ -75,12 +98,22 @@ export class Dispatcher {
       this.#fail(messages, e);
       return;
     }
-    if (result instanceof Promise) result.then((r) => this.#done(messages, r, started), (e: unknown) => this.#fail(messages, e));
-    else this.#done(messages, result, started);
+    // A batch decided in another thread frees a worker when it comes back: what waited goes out
+    // then (a synchronous result returns to #drain's loop instead).
+    if (result instanceof Promise) {
+      result.then((r) => {
+        this.#done(messages, r, started);
+        this.#drain();
+      }, (e: unknown) => {
+        this.#fail(messages, e);
+        this.#drain();
+      });
+    } else this.#done(messages, result, started);
   }
 
   #done(messages: readonly Inbound[], result: BatchResult, started: number): void {
     this.#inFlight -= messages.length;
+    this.#batchesOut--;
     this.#sink.batchDone?.(messages.length, performance.now() - started);
     if (result.events.length > 0) this.#sink.events(result.events);
     if (result.plans.length !== messages.length) {
@@ -92,6 +125,7 @@ export class Dispatcher {
 
   #fail(messages: readonly Inbound[], error: unknown): void {
     this.#inFlight -= messages.length;
+    this.#batchesOut--;
     this.#sink.failed(messages, error);
   }
 }

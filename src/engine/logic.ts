@@ -50,6 +50,8 @@ export function decideBatch(batch: Batch, bc: BatchContext): BatchResult {
 }
 
 export class InlineLogic implements Logic {
+  /** Synchronous: a batch is decided before the next one is handed over. */
+  readonly concurrency = 1;
   readonly #bc: BatchContext;
 
   constructor(init: WorkerInit) {
@@ -65,7 +67,7 @@ export class InlineLogic implements Logic {
 
 export interface PoolStats {
   readonly threads: number;
-  /** Share of the pool's capacity in use since start (piscina's utilization, 0..1). */
+  /** Share of the workers' time spent deciding since the pool started (0..1). */
   readonly utilization: number;
   readonly completed: number;
   readonly queued: number;
@@ -83,9 +85,16 @@ function workerFilename(): string {
 
 export class PoolLogic implements Logic {
   readonly #pool: Piscina<Batch, BatchResult>;
+  readonly concurrency: number;
+  readonly #startedAt = performance.now();
+  /** Milliseconds the workers spent deciding, all of them together, as they report it. */
+  #busyMs = 0;
+  /** Where the previous utilizationSinceLast() reading left off. */
+  #window = { at: this.#startedAt, busyMs: 0 };
 
-  private constructor(pool: Piscina<Batch, BatchResult>) {
+  private constructor(pool: Piscina<Batch, BatchResult>, threads: number) {
     this.#pool = pool;
+    this.concurrency = threads;
   }
 
   /** Starts `threads` workers and waits until each has built its context (a bad setup fails here, not on the first message). */
@@ -103,7 +112,7 @@ export class PoolLogic implements Logic {
       // message in it (500). With 'auto' (threads squared) a loaded host failed REGISTERs at 200/s.
       maxQueue: Number.POSITIVE_INFINITY,
     });
-    const logic = new PoolLogic(pool);
+    const logic = new PoolLogic(pool, threads);
     try {
       await Promise.all(Array.from({ length: threads }, () => pool.run({ messages: [] })));
     } catch (e) {
@@ -114,11 +123,29 @@ export class PoolLogic implements Logic {
   }
 
   run(batch: Batch): Promise<BatchResult> {
-    return this.#pool.run(batch);
+    return this.#pool.run(batch).then(this.#account);
+  }
+
+  readonly #account = (r: BatchResult): BatchResult => {
+    this.#busyMs += r.busyMs ?? 0;
+    return r;
+  };
+
+  /**
+   * Share of the workers' time spent deciding since the previous call (0..1), for a gauge read
+   * once per scrape: piscina's own figure averages over the pool's whole life and reads near 0
+   * while the workers are saturated.
+   */
+  utilizationSinceLast(): number {
+    const now = performance.now();
+    const { at, busyMs } = this.#window;
+    this.#window = { at: now, busyMs: this.#busyMs };
+    return now > at ? Math.min(1, (this.#busyMs - busyMs) / ((now - at) * this.concurrency)) : 0;
   }
 
   stats(): PoolStats {
-    return { threads: this.#pool.threads.length, utilization: this.#pool.utilization, completed: this.#pool.completed, queued: this.#pool.queueSize };
+    const wall = (performance.now() - this.#startedAt) * this.concurrency;
+    return { threads: this.#pool.threads.length, utilization: wall > 0 ? Math.min(1, this.#busyMs / wall) : 0, completed: this.#pool.completed, queued: this.#pool.queueSize };
   }
 
   close(): Promise<void> {

@@ -148,6 +148,8 @@ export interface BatchResult {
   readonly plans: readonly Plan[];
   /** Events worth a log line at info level or above, logged by the main thread. */
   readonly events: readonly LogEvent[];
+  /** Pool workers: milliseconds the worker spent deciding the batch (pcscf_pool_utilization). */
+  readonly busyMs?: number;
 }
 export interface LogEvent {
   readonly level: 'info' | 'warn' | 'error';

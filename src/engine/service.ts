@@ -26,7 +26,7 @@ import { ProxyCore, TimerQueue } from '../transaction/index.js';
 import { responseTarget } from '../transaction/response-target.js';
 import { planSockets, sipLimitsOf, SocketTable, transportOptions, Transports, type LocalSocket } from '../transport/index.js';
 import { Dispatcher, type Logic } from './dispatcher.js';
-import { InlineLogic, PoolLogic, type WorkerInit } from './logic.js';
+import { InlineLogic, PoolLogic, type PoolStats, type WorkerInit } from './logic.js';
 import { EngineMetrics } from './metrics.js';
 import type { Inbound, LogEvent, RxInfo, Target } from './plan.js';
 
@@ -78,7 +78,7 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
     config, sockets, contacts: contacts.buffer, counters: pcscfCounters.buffer,
     ...(ipsec === undefined ? {} : { spis: ipsec.spis.buffer, ports: ipsec.ports.buffer }),
   };
-  const logic: Logic & { stats?(): { utilization: number; threads: number; completed: number; queued: number } } =
+  const logic: Logic & { stats?(): PoolStats; utilizationSinceLast?(): number } =
     config.workers.pool_size === 0 ? new InlineLogic(init) : await PoolLogic.start(init, config.workers.pool_size);
   const executor = ipsec === undefined ? undefined : new IpsecExecutor({
     xfrm: ipsec.client,
@@ -203,7 +203,8 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
     return [[{ side: 'server' }, s.serverTx], [{ side: 'client' }, s.clientTx]];
   });
   metrics.gauge('pcscf_pool_in_flight', 'Messages waiting for or being decided by the P-CSCF logic.', () => dispatcher.inFlight);
-  metrics.gauge('pcscf_pool_utilization', 'Share of the worker pool busy since start (0..1; 0 when inline).', () => logic.stats?.().utilization ?? 0);
+  metrics.gauge('pcscf_pool_utilization', 'Share of the pool workers\' time spent deciding since the previous scrape (0..1; 0 when inline).',
+    () => logic.utilizationSinceLast?.() ?? 0);
   metrics.gauge('pcscf_tcp_connections', 'Open TCP connections.', () => transports!.stats().connections.open);
   metrics.counterFrom('pcscf_transport_bytes_total', 'Octets received and sent, by transport.', ['transport', 'direction'], () => {
     const s = transports!.stats();

@@ -7,5 +7,7 @@ import type { Batch, BatchResult } from '../engine/plan.js';
 const bc = batchContext(workerData as WorkerInit);
 
 export default function run(batch: Batch): BatchResult {
-  return decideBatch(batch, bc);
+  const started = performance.now();
+  const result = decideBatch(batch, bc);
+  return { plans: result.plans, events: result.events, busyMs: performance.now() - started };
 }

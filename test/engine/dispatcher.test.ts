@@ -21,10 +21,11 @@ function recorder(): DispatcherSink & { applied: [number, Plan][]; failures: num
   };
 }
 
-const echo = (async: boolean): Logic & { batches: number[][] } => {
+const echo = (async: boolean, concurrency = 4): Logic & { batches: number[][] } => {
   const batches: number[][] = [];
   return {
     batches,
+    concurrency,
     run(b: Batch): BatchResult | Promise<BatchResult> {
       batches.push(b.messages.map((m) => m.id));
       const r = { plans: b.messages.map((m) => drop(m.id)), events: [] };
@@ -49,6 +50,73 @@ test('messages of one event-loop turn go out as one batch, split at batchMax, pl
   assert.is(d.inFlight, 0);
 });
 
+test('no more batches out than the logic takes at once: what arrives meanwhile leaves as one batch when one comes back', async () => {
+  const releases: (() => void)[] = [];
+  const batches: number[][] = [];
+  const logic: Logic = {
+    concurrency: 2,
+    run: (b) => {
+      batches.push(b.messages.map((m) => m.id));
+      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
+    },
+    close: async () => {},
+  };
+  const sink = recorder();
+  const d = new Dispatcher(logic, { batchMax: 3, maxInFlight: 100 }, sink);
+  d.enqueue(msg(1));
+  await turn();
+  d.enqueue(msg(2));
+  await turn();
+  assert.equal(batches, [[1], [2]], 'one batch per turn while a worker is free');
+  for (let i = 3; i <= 9; i++) d.enqueue(msg(i));
+  await turn();
+  assert.equal(batches, [[1], [2]], 'both workers busy: the messages wait');
+  releases.shift()!();
+  await turn();
+  assert.equal(batches, [[1], [2], [3, 4, 5]], 'a freed worker takes what waited, up to batchMax');
+  releases.shift()!();
+  await turn();
+  assert.equal(batches, [[1], [2], [3, 4, 5], [6, 7, 8]]);
+  while (releases.length > 0) {
+    releases.shift()!();
+    await turn();
+  }
+  assert.equal(batches, [[1], [2], [3, 4, 5], [6, 7, 8], [9]]);
+  assert.equal(sink.applied.map(([id]) => id), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.is(d.inFlight, 0);
+});
+
+test('a further worker is woken only for a batch worth it (a quarter of batchMax); an idle logic gets any batch', async () => {
+  const releases: (() => void)[] = [];
+  const batches: number[][] = [];
+  const logic: Logic = {
+    concurrency: 2,
+    run: (b) => {
+      batches.push(b.messages.map((m) => m.id));
+      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
+    },
+    close: async () => {},
+  };
+  const d = new Dispatcher(logic, { batchMax: 8, maxInFlight: 100 }, recorder());
+  d.enqueue(msg(1));
+  await turn();
+  d.enqueue(msg(2));
+  await turn();
+  assert.equal(batches, [[1]], 'one message does not wake the second worker');
+  d.enqueue(msg(3));
+  await turn();
+  assert.equal(batches, [[1], [2, 3]], 'two do');
+  releases.shift()!();
+  releases.shift()!();
+  await turn();
+  d.enqueue(msg(4));
+  await turn();
+  assert.equal(batches, [[1], [2, 3], [4]], 'the idle logic takes a single message at once');
+  releases.shift()!();
+  await turn();
+  assert.is(d.inFlight, 0);
+});
+
 test('inline (synchronous) logic applies plans within the flush', async () => {
   const sink = recorder();
   const d = new Dispatcher(echo(false), { batchMax: 64, maxInFlight: 100 }, sink);
@@ -66,7 +134,7 @@ test('a batch that fails (rejection, throw, wrong plan count) reaches failed() w
     () => ({ plans: [drop(0)], events: [] }),
   ]) {
     const sink = recorder();
-    const d = new Dispatcher({ run, close: async () => {} } as Logic, { batchMax: 64, maxInFlight: 100 }, sink);
+    const d = new Dispatcher({ concurrency: 1, run, close: async () => {} } as Logic, { batchMax: 64, maxInFlight: 100 }, sink);
     d.enqueue(msg(7));
     d.enqueue(msg(8));
     await turn();
@@ -79,7 +147,7 @@ test('a batch that fails (rejection, throw, wrong plan count) reaches failed() w
 
 test('overloaded() while too many messages wait for the logic, and clears as plans come back', async () => {
   let release: (r: BatchResult) => void = () => {};
-  const logic: Logic = { run: (b) => new Promise((r) => { release = () => r({ plans: b.messages.map((m) => drop(m.id)), events: [] }); }), close: async () => {} };
+  const logic: Logic = { concurrency: 1, run: (b) => new Promise((r) => { release = () => r({ plans: b.messages.map((m) => drop(m.id)), events: [] }); }), close: async () => {} };
   const d = new Dispatcher(logic, { batchMax: 64, maxInFlight: 3 }, recorder());
   d.enqueue(msg(1));
   d.enqueue(msg(2));

@@ -20,7 +20,28 @@ test('batches beyond the threads are queued, not refused (the dispatcher bounds 
   try {
     const results = await Promise.all(Array.from({ length: 20 }, () => pool.run({ messages: [] })));
     assert.is(results.length, 20);
-    for (const r of results) assert.equal(r, { plans: [], events: [] });
+    for (const r of results) assert.equal([r.plans, r.events], [[], []]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('utilization: the time the workers report deciding, over the wall time since the previous reading', async () => {
+  const pool = await PoolLogic.start(init, 1);
+  try {
+    pool.utilizationSinceLast();
+    const rx = { transport: 'udp', socketId: 0, local: { addr: '192.0.2.1', port: 5060 }, remote: { addr: '192.0.2.9', port: 5060 } } as const;
+    const bytes = new TextEncoder().encode('OPTIONS sip:x@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKa\r\nMax-Forwards: 70\r\n' +
+      'From: <sip:a@192.0.2.9>;tag=1\r\nTo: <sip:x@192.0.2.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n');
+    const batch = { messages: Array.from({ length: 50 }, (_, i) => ({ kind: 'request', id: i + 1, bytes, rx }) as const) };
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await pool.run(batch));
+    const busy = results.reduce((n, r) => n + (r.busyMs ?? 0), 0);
+    assert.ok(busy > 0, 'the worker reports its deciding time');
+    const u = pool.utilizationSinceLast();
+    assert.ok(u > 0 && u <= 1, `utilization ${u} in (0, 1]`);
+    assert.ok(pool.stats().utilization > 0);
+    assert.is(pool.utilizationSinceLast(), 0, 'nothing decided since the previous reading');
   } finally {
     await pool.close();
   }
