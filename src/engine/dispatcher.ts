@@ -10,11 +10,13 @@
 // - no more batches are out at once than the logic can decide at once (one per pool worker):
 //   what arrives while they are busy waits here and leaves as one batch when one is free, instead
 //   of queueing in the pool as many small tasks, each paying its own hand-off;
-// - a batch goes to an idle logic at once, but a further worker is woken only for a batch worth
-//   its hand-off (a quarter of `batchMax`): under moderate load the messages that arrive while one
-//   batch is out wait for it (a few hundred microseconds) and go together, and more workers join
-//   as the backlog grows. So batches grow with the load by themselves.
-// With the inline logic (workers: 0) the same batch is decided synchronously in this thread.
+// - a batch is worth a hand-off from a quarter of `batchMax` on. A smaller one, while no batch is
+//   out, is decided here in the main thread (the pool's own logic, on the same shared memory):
+//   under light load a pool worker would cost this thread more to wake and to hear back from than
+//   deciding itself. While a batch is out, what arrives waits for it (a few hundred
+//   microseconds) and goes together; a further worker is woken only for a batch worth its
+//   hand-off, so workers join as the backlog grows and batches grow with the load by themselves.
+// With the inline logic alone (workers: 0) every batch is decided synchronously in this thread.
 
 import type { Batch, BatchResult, Inbound, LogEvent, Plan } from './plan.js';
 
@@ -37,8 +39,10 @@ export interface DispatcherSink {
 
 export class Dispatcher {
   readonly #logic: Logic;
+  /** With a pool: the same logic in this thread, for batches too small to be worth a hand-off. */
+  readonly #inline: Logic | undefined;
   readonly #batchMax: number;
-  readonly #spreadMin: number;
+  readonly #handoffMin: number;
   readonly #maxInFlight: number;
   readonly #sink: DispatcherSink;
   #pending: Inbound[] = [];
@@ -47,11 +51,16 @@ export class Dispatcher {
   /** Batches handed to the logic whose plans have not come back. */
   #batchesOut = 0;
 
-  /** `maxInFlight`: messages queued or being decided beyond which `overloaded()` says so. */
-  constructor(logic: Logic, opts: { batchMax: number; maxInFlight: number }, sink: DispatcherSink) {
+  /**
+   * `maxInFlight`: messages queued or being decided beyond which `overloaded()` says so. `inline`:
+   * a synchronous logic that decides the batches smaller than a hand-off is worth while `logic`
+   * (the pool) has none out.
+   */
+  constructor(logic: Logic, opts: { batchMax: number; maxInFlight: number; inline?: Logic }, sink: DispatcherSink) {
     this.#logic = logic;
+    this.#inline = opts.inline;
     this.#batchMax = opts.batchMax;
-    this.#spreadMin = Math.max(1, Math.floor(opts.batchMax / 4));
+    this.#handoffMin = Math.max(1, Math.floor(opts.batchMax / 4));
     this.#maxInFlight = opts.maxInFlight;
     this.#sink = sink;
   }
@@ -80,12 +89,21 @@ export class Dispatcher {
     this.#drain();
   };
 
-  /** Hands out what waits: to an idle logic whatever it is, to a further free worker only a batch worth waking it for. */
+  /**
+   * Hands out what waits: a batch too small for a hand-off to the inline logic when nothing is
+   * out, otherwise to an idle logic whatever it is, to a further free worker only a batch worth
+   * waking it for.
+   */
   #drain(): void {
-    while (this.#pending.length > 0 && this.#batchesOut < this.#logic.concurrency && (this.#batchesOut === 0 || this.#pending.length >= this.#spreadMin)) this.#flush();
+    while (this.#pending.length > 0) {
+      const small = this.#pending.length < this.#handoffMin;
+      if (this.#batchesOut === 0 && small && this.#inline !== undefined) this.#flush(this.#inline);
+      else if (this.#batchesOut < this.#logic.concurrency && (this.#batchesOut === 0 || !small)) this.#flush();
+      else return;
+    }
   }
 
-  #flush(): void {
+  #flush(logic: Logic = this.#logic): void {
     let messages = this.#pending;
     if (messages.length > this.#batchMax) messages = messages.splice(0, this.#batchMax);
     else this.#pending = [];
@@ -93,7 +111,7 @@ export class Dispatcher {
     const started = performance.now();
     let result: BatchResult | Promise<BatchResult>;
     try {
-      result = this.#logic.run({ messages });
+      result = logic.run({ messages });
     } catch (e) {
       this.#fail(messages, e);
       return;

@@ -96,7 +96,11 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
 
   // Transports and the proxy core refer to each other; the core sends nothing before open() resolved.
   let transports: Transports | undefined;
-  const dispatcher = new Dispatcher(logic, { batchMax: config.workers.batch_max, maxInFlight: config.workers.max_in_flight }, {
+  const dispatcher = new Dispatcher(logic, {
+    batchMax: config.workers.batch_max,
+    maxInFlight: config.workers.max_in_flight,
+    ...(config.workers.pool_size === 0 ? {} : { inline: new InlineLogic(init) }),
+  }, {
     apply: (id, plan) => (executor === undefined ? proxy.apply(id, plan) : executor.apply(id, plan)),
     events: (events) => { for (const e of events) logEvent(e); },
     failed: (messages, error) => {

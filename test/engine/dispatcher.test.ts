@@ -160,4 +160,38 @@ test('overloaded() while too many messages wait for the logic, and clears as pla
   assert.not.ok(d.overloaded());
 });
 
+test('with an inline logic beside the pool: a batch too small for a hand-off is decided here while the pool has none out', async () => {
+  const releases: (() => void)[] = [];
+  const pooled: number[][] = [];
+  const pool: Logic = {
+    concurrency: 2,
+    run: (b) => {
+      pooled.push(b.messages.map((m) => m.id));
+      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
+    },
+    close: async () => {},
+  };
+  const inline = echo(false);
+  const sink = recorder();
+  const d = new Dispatcher(pool, { batchMax: 12, maxInFlight: 100, inline }, sink);
+  d.enqueue(msg(1));
+  await turn();
+  assert.equal([inline.batches, pooled], [[[1]], []], 'one message, nothing out: inline');
+  assert.equal(sink.applied.map(([id]) => id), [1]);
+  for (let i = 2; i <= 3; i++) d.enqueue(msg(i));
+  await turn();
+  assert.equal([inline.batches, pooled], [[[1], [2, 3]], []], 'below a quarter of batchMax: still inline');
+  for (let i = 4; i <= 6; i++) d.enqueue(msg(i));
+  await turn();
+  assert.equal(pooled, [[4, 5, 6]], 'a quarter of batchMax: to the pool');
+  d.enqueue(msg(7));
+  await turn();
+  assert.equal([inline.batches.length, pooled.length], [2, 1], 'while a batch is out a small one waits for it rather than overtake it');
+  releases.shift()!();
+  await turn();
+  assert.equal(inline.batches.at(-1), [7], 'then it is decided here');
+  assert.equal(sink.applied.map(([id]) => id), [1, 2, 3, 4, 5, 6, 7]);
+  assert.is(d.inFlight, 0);
+});
+
 test.run();

@@ -101,9 +101,10 @@ test('SIGTERM with a UE registered: exit 0, nothing of ours left in the kernel',
   }
 });
 
-test('expiry (a registration of 10 s, UDP over IPv6) leaves no SA, policy, SPI pair or binding', async () => {
-  const dave = await ue({ user: 'dave', family: 6, transport: 'udp', ports: 7070, spi: 20000, expires: 10 });
-  // 10 s: the binding must still be there when this process has read it back, in a loaded VM.
+test('expiry (a registration of 30 s, UDP over IPv6) leaves no SA, policy, SPI pair or binding', async () => {
+  const dave = await ue({ user: 'dave', family: 6, transport: 'udp', ports: 7070, spi: 20000, expires: 30 });
+  // 30 s: the binding and its SAs must still be there when this process has read them back, in a
+  // loaded VM (10 s was measured too short there).
   await register(dave);
   const [b] = await pcscf.bindings(dave.impu) as { expiresAt: number; sa?: unknown }[];
   assert.ok(b?.sa !== undefined, 'registered with a set');
