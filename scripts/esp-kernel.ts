@@ -61,6 +61,8 @@ export interface RelaunchOptions {
   readonly what: string;
   /** VM wall-clock limit in seconds (run-in-esp-vm.sh --timeout). */
   readonly vmTimeoutS: number;
+  /** VM vCPUs (run-in-esp-vm.sh --cpus; its default is 1). */
+  readonly vmCpus?: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function relaunchInEspKernel(o: RelaunchOptions): Promise<void> {
     process.exit(1);
   }
   const self = [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
-  const argv = place.kind === 'host' ? self : [place.runner, '--timeout', String(o.vmTimeoutS), '--', ...self];
+  const argv = place.kind === 'host' ? self : [place.runner, '--timeout', String(o.vmTimeoutS), ...(o.vmCpus === undefined ? [] : ['--cpus', String(o.vmCpus)]), '--', ...self];
   if (place.kind === 'vm') process.stderr.write(`This kernel has no IPsec ESP: ${o.what} runs in the ESP VM (${place.runner}); booting it takes a few seconds and everything runs 7-11x slower there.\n`);
   const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: 'inherit', env: { ...process.env, [INSIDE]: place.kind } });
   // The terminal's Ctrl-C reaches the child too: wait for it to clean up instead of dying first.
