@@ -3,7 +3,7 @@
 // relays the 401) -> protected REGISTER over the SAs -> 200, in the three namespaces of the lab
 // (test/helpers/lab-net.ts), for `workers: 0` (the logic inline) and for the worker pool, in one run.
 //
-//   npx tsx bench/ipsec-register.ts [--runs 1] [--pools 0,2] [--rates 2,4,8,16,32,64] [--step-s 10] [--warmup 20] [--vm-cpus 2]
+//   npx tsx bench/ipsec-register.ts [--runs 1] [--pools 0,2] [--rates 1,2,3,4,6,8,12,16,24,32] [--step-s 10] [--warmup 40] [--vm-cpus 2]
 //
 // Needs root; on a host without ESP it runs itself in the ESP VM (scripts/esp-kernel.ts), where
 // everything is 7-11x slower than on the host (QEMU without KVM, one vCPU shared by every process).
@@ -41,9 +41,9 @@ const opt = (name: string, def: string): string => {
 };
 const RUNS = Number(opt('runs', '1'));
 const POOLS = opt('pools', '0,2').split(',').map(Number);
-const RATES = opt('rates', '2,4,8,16,32,64').split(',').map(Number);
+const RATES = opt('rates', '1,2,3,4,6,8,12,16,24,32').split(',').map(Number);
 const STEP_S = Number(opt('step-s', '10'));
-const WARMUP = Number(opt('warmup', '20'));
+const WARMUP = Number(opt('warmup', '40'));
 const VM_CPUS = Number(opt('vm-cpus', '2'));
 const MAX_FAILED = 0.001;
 const MIN_ACHIEVED = 0.9;
