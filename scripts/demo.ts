@@ -81,7 +81,7 @@ try {
   say(`S-CSCF    ${net.core.name}: ${addr.core4}`);
 
   step('Start the P-CSCF (config/demo.yaml), the lab S-CSCF and the lab UE');
-  pcscf = await PcscfProcess.start(net.pcscf, { config, entry: 'dist', readyTimeoutMs: STEP_MS });
+  pcscf = await PcscfProcess.start(net.pcscf, { config, entry: 'dist', readyTimeoutMs: 3 * STEP_MS });
   say(`P-CSCF pid ${pcscf.pid}: SIP on ${addr.pcscfUe4}:5060 and ${addr.pcscfCore4}:5060, protected ports ${String(config['ipsec_client_port'])} (client) / ${String(config['ipsec_server_port'])} (server)`);
   scscf = LabProcess.start(net.core.name, [...dist('scscf-main.js'), '--addr', addr.core4, '--port', '5060', '--impi', IMPI, '--impu', IMPU, '--k', K, '--opc', OPC], 'S-CSCF');
   await scscf.waitFor((e) => e.event === 'listening', STEP_MS, 0);
