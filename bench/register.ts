@@ -25,11 +25,10 @@
 // configuration, and SIPp's own CPU beside the P-CSCF's, so that a figure limited by SIPp or by a
 // busy host can be told apart. Lines `BENCH {json}` are for machines.
 
-import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { createLabNet, labPcscfConfig, type LabNet } from '../test/helpers/lab-net.js';
 import { PcscfProcess } from '../test/helpers/pcscf-process.js';
+import { cpuSeconds } from '../test/helpers/proc-stat.js';
 import { describe, startSipp, type SippRun } from '../test/helpers/sipp.js';
 
 const args = process.argv.slice(2);
@@ -46,7 +45,6 @@ const MIN_ACHIEVED = 0.95;
 const RECV_TIMEOUT_MS = 4000;
 const WARMUP_RATE = 100;
 const WARMUP_S = 2;
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 interface Step {
   workers: number;
@@ -64,13 +62,6 @@ interface Step {
   p50: number;
   p99: number;
   passed: boolean;
-}
-
-/** CPU seconds a process (all its threads) has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // After "pid (comm) ": state is field 3 of proc(5), utime 14 and stime 15.
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
 /** Nearest-rank percentile of sorted values. */

@@ -38,7 +38,7 @@ const USAGE = `usage: ue-main --impi ID --impu URI --k HEX (--opc HEX | --op HEX
   stdin commands (JSON lines): {"cmd":"register"} {"cmd":"reregister"} {"cmd":"deregister"}
     {"cmd":"register","forge":"security-verify"} (a test of the P-CSCF: a Security-Verify it must refuse)
     {"cmd":"message","to":"sip:bob@ims.example","text":"hi"} {"cmd":"status"} {"cmd":"quit"}
-  stdout events: ready, challenged, resynchronising, security-server, sas-installed, registered,
+  stdout events: ready, security-client, challenged, resynchronising, security-server, sas-installed, registered,
     reregistered, deregistered, sas-removed, message-received, message-answered, status,
     load-sample, load-done, error (code, reason, status / errno when known), stopped
 `;

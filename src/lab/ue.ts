@@ -89,6 +89,7 @@ type SaSummary = {
 };
 
 export type UeEvent =
+  | { readonly event: 'security-client'; readonly procedure: Procedure; readonly value: string }
   | { readonly event: 'challenged'; readonly procedure: Procedure; readonly afterMs: number }
   | { readonly event: 'resynchronising'; readonly procedure: Procedure; readonly sqnMs: number }
   | { readonly event: 'security-server'; readonly value: string; readonly alg: string; readonly ealg: string }
@@ -288,6 +289,7 @@ export class Ue {
   async #procedure(procedure: Procedure, first: Path, forgeVerify = false): Promise<ProcedureTimes> {
     const started = performance.now();
     const offer = this.#nextOffer();
+    this.#onEvent({ event: 'security-client', procedure, value: securityClientValue(this.#o.offers, offer) });
     const expires = procedure === 'deregister' ? 0 : this.#o.expires;
     const initialCredentials: Credentials = { username: this.#o.impi, realm: this.#o.home, uri: this.#requestUri(), nonce: '', response: '' };
     let response = final(await this.#node.request(this.#register(first, offer, expires, initialCredentials), this.#target(first)));

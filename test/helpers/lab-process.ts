@@ -51,6 +51,11 @@ export class LabProcess {
     return new LabProcess(child, label);
   }
 
+  /** The process id (with a namespace: the command's own, `ip netns exec` execs it). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   send(cmd: Record<string, unknown>): void {
     this.child.stdin.write(`${JSON.stringify(cmd)}\n`);
   }

@@ -63,7 +63,7 @@ test('S-CSCF and UE command lines: the UE reports the kernel\'s refusal with err
     assert.ok(typeof failed['errno'] === 'number' && failed['errno'] > 0, JSON.stringify(failed));
     assert.match(String(failed['errnoName']), /^E[A-Z]+$/);
     assert.match(String(failed['reason']), /^installing the SAs: /);
-    assert.equal(ue.events.map((e) => e.event), ['ready', 'challenged', 'security-server', 'error']);
+    assert.equal(ue.events.map((e) => e.event), ['ready', 'security-client', 'challenged', 'security-server', 'error']);
     assert.ok(scscf.events.some((e) => e.event === 'challenged' && e['impi'] === IMPI));
     assert.equal((await scscf.command({ cmd: 'bindings', impu: IMPU }, 'bindings', STEP_MS))['contacts'], []);
     assert.equal((await ue.command({ cmd: 'status' }, 'status', STEP_MS))['registered'], 0);

@@ -47,13 +47,16 @@ for (const [transport, family] of [['udp', 4], ['tcp', 4], ['udp', 6], ['tcp', 6
     try {
       const t = await ue.register();
       assert.ok(t.challengedAfterMs !== undefined && t.challengedAfterMs <= t.doneAfterMs);
-      assert.equal(names(events), ['challenged', 'security-server', 'sas-installed', 'registered']);
+      assert.equal(names(events), ['security-client', 'challenged', 'security-server', 'sas-installed', 'registered']);
       // The UE installed the mirror of what the P-CSCF installed: same SPIs, ports, algorithms and keys.
       const [pc1] = w.standin.log.created;
       assert.equal(ue.tunnel, ueView(pc1!));
       assert.equal(w.ueXfrm.groups, [createOps(buildUeSaSet(ueView(pc1!)))]);
       assert.equal([pc1!.spiUc, pc1!.spiUs, pc1!.portUc, pc1!.portUs, pc1!.portPs], [UE_SPI_BASE, UE_SPI_BASE + 1, UE_PORTS.clients[0], UE_PORTS.server, PCSCF_SERVER_PORT]);
       assert.is(w.standin.log.verifyMismatches, 0, 'Security-Verify and Security-Client as the P-CSCF expects');
+      const offered = events[0];
+      assert.equal(offered?.event === 'security-client' && [offered.procedure, offered.value],
+        ['register', `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;prot=esp;mod=trans;spi-c=${UE_SPI_BASE};spi-s=${UE_SPI_BASE + 1};port-c=${UE_PORTS.clients[0]};port-s=${UE_PORTS.server}`]);
       const registered = events.at(-1);
       assert.equal(registered?.event === 'registered' && [registered.serviceRoute, registered.associatedUris, registered.expires],
         [[`<sip:orig@${w.family === 6 ? '[::1]' : '127.0.0.1'}:6060;lr>`], [`<${IMPU}>`, `<${TEL}>`], 600]);
@@ -68,7 +71,7 @@ for (const [transport, family] of [['udp', 4], ['tcp', 4], ['udp', 6], ['tcp', 6
       events.length = 0;
       const r = await ue.reregister();
       assert.ok(r.challengedAfterMs !== undefined);
-      assert.equal(names(events), ['challenged', 'security-server', 'sas-installed', 'sas-removed', 'reregistered']);
+      assert.equal(names(events), ['security-client', 'challenged', 'security-server', 'sas-installed', 'sas-removed', 'reregistered']);
       const pc2 = w.standin.log.created[1]!;
       assert.equal([pc2.spiUc, pc2.spiUs, pc2.portUc, pc2.portUs], [UE_SPI_BASE + 2, UE_SPI_BASE + 3, UE_PORTS.clients[1], UE_PORTS.server]);
       assert.equal([pc2.portPs, pc2.portPc, pc1!.portPc], [PCSCF_SERVER_PORT, PCSCF_CLIENT_PORTS[1], PCSCF_CLIENT_PORTS[0]]);
@@ -85,7 +88,7 @@ for (const [transport, family] of [['udp', 4], ['tcp', 4], ['udp', 6], ['tcp', 6
 
       events.length = 0;
       await ue.deregister();
-      assert.equal(names(events), ['sas-removed', 'deregistered']);
+      assert.equal(names(events), ['security-client', 'sas-removed', 'deregistered']);
       assert.is(ue.registered, false);
       assert.equal(w.ueXfrm.groups.at(-1), deleteOps(saSetIds(ueView(w.standin.log.created[2]!), 'ue')));
       assert.equal(w.scscf.bindings(IMPU), []);
@@ -138,7 +141,7 @@ test('a Security-Server altered on its way (bidding down) makes the echo differ:
     const e = await rejects(ue.register(), 'UE_REJECTED');
     assert.is(e.details.status, 494);
     assert.is(w.standin.log.verifyMismatches, 1);
-    assert.equal(names(events), ['challenged', 'security-server', 'sas-installed', 'sas-removed']);
+    assert.equal(names(events), ['security-client', 'challenged', 'security-server', 'sas-installed', 'sas-removed']);
     assert.equal(w.ueXfrm.kinds(), [['newsa', 'newpolicy'], ['delpolicy', 'delsa']]);
     assert.is(ue.registered, false);
   } finally {
@@ -168,7 +171,7 @@ test('a USIM ahead of the HSS resynchronises (AUTS) and registers; a USIM with a
     const { ue, events } = newUe(w, 'udp', { sqnMs: 500 });
     try {
       await ue.register();
-      assert.equal(names(events), ['challenged', 'resynchronising', 'challenged', 'security-server', 'sas-installed', 'registered']);
+      assert.equal(names(events), ['security-client', 'challenged', 'resynchronising', 'challenged', 'security-server', 'sas-installed', 'registered']);
       assert.ok(w.scscfEvents.some((e) => e.event === 'resynchronised' && e.sqnMs === 500));
       assert.is(w.standin.log.created.length, 2, 'each 401 made SAs at the P-CSCF; the first ones were replaced');
       assert.equal(w.standin.sets().length, 1);
