@@ -1,7 +1,7 @@
 // Where a script that needs IPsec ESP in the kernel (the demo, the IPsec registration benchmark)
 // runs: on this host when its kernel has ESP, else inside the ESP VM (../shared/tools/run-in-esp-vm.sh
-// or $ESPVM_RUNNER), else nowhere, with the reason. The same decision as scripts/run-tests.ts
-// makes for the test/esp suites; TEST_ESP=vm skips the host probe and uses the VM.
+// or $ESPVM_RUNNER), else nowhere, with the reason. scripts/run-tests.ts decides the same way for
+// the test/esp suites; TEST_ESP=vm skips the host probe and uses the VM.
 //
 // A script calls `relaunchInEspKernel` first: outside, it builds dist/ (processes in the VM run the
 // compiled product, which starts in ~1 s there where tsx takes ~7 s), starts the script again

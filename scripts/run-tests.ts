@@ -10,14 +10,14 @@
 //   env: TEST_JOBS (default 2), TEST_TIMEOUT_S (per file, default 600), ESPVM_RUNNER, TEST_ESP=host|vm|off
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type EspPlace, espPlace } from './esp-kernel.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 process.chdir(root);
 
-type EspMode = { kind: 'host' } | { kind: 'vm'; runner: string } | { kind: 'none'; why: string };
 
 interface FileResult {
   file: string;
@@ -53,35 +53,11 @@ function findTests(dir: string): string[] {
 
 const isEspSuite = (file: string): boolean => file.startsWith(`test${sep}esp${sep}`);
 
-// Adds and deletes an ESP SA in a scratch namespace: the only reliable way to learn whether this
-// kernel has ESP (an XFRM policy succeeds without it; the SA fails with "Requested type not found").
-function hostHasEsp(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const ns = `pcscf-espprobe-${process.pid}`;
-  if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) return false;
-  try {
-    const r = spawnSync('ip', ['-n', ns, 'xfrm', 'state', 'add', 'src', '192.0.2.1', 'dst', '192.0.2.2',
-      'proto', 'esp', 'spi', '0x1000', 'mode', 'transport',
-      'auth-trunc', 'hmac(sha1)', '0x' + '11'.repeat(20), '96', 'enc', 'cbc(aes)', '0x' + '22'.repeat(16)]);
-    return r.status === 0;
-  } finally {
-    spawnSync('ip', ['netns', 'del', ns]);
-  }
+function espMode(): EspPlace {
+  return process.env.TEST_ESP === 'off' ? { kind: 'none', why: 'TEST_ESP=off' } : espPlace();
 }
 
-function espMode(): EspMode {
-  const forced = process.env.TEST_ESP;
-  if (forced === 'off') return { kind: 'none', why: 'TEST_ESP=off' };
-  if (forced !== 'vm' && hostHasEsp()) return { kind: 'host' };
-  const runner = process.env.ESPVM_RUNNER ?? resolve(root, '..', 'shared', 'tools', 'run-in-esp-vm.sh');
-  if (existsSync(runner)) return { kind: 'vm', runner };
-  const why = process.getuid?.() !== 0
-    ? 'not running as root, so no network namespace or XFRM state can be created'
-    : `this kernel has no ESP (an ESP SA cannot be added) and no ESP VM runner was found at ${runner} (set ESPVM_RUNNER)`;
-  return { kind: 'none', why };
-}
-
-function commandFor(file: string, esp: EspMode, timeoutS: number): string[] {
+function commandFor(file: string, esp: EspPlace, timeoutS: number): string[] {
   const node = [process.execPath, '--import', 'tsx', file];
   if (!isEspSuite(file) || esp.kind === 'host') return node;
   if (esp.kind !== 'vm') throw new Error('unreachable: ESP suites are filtered out when ESP is unavailable');
@@ -96,7 +72,7 @@ function lastNumber(text: string, label: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function runFile(file: string, esp: EspMode, timeoutS: number): Promise<FileResult> {
+function runFile(file: string, esp: EspPlace, timeoutS: number): Promise<FileResult> {
   const [cmd, ...args] = commandFor(file, esp, timeoutS);
   const started = Date.now();
   return new Promise((done) => {
@@ -164,7 +140,7 @@ async function main(): Promise<number> {
   const results: FileResult[] = [tc];
 
   const needsEsp = all.some(isEspSuite);
-  const esp: EspMode = needsEsp ? espMode() : { kind: 'none', why: 'no ESP suite selected' };
+  const esp: EspPlace = needsEsp ? espMode() : { kind: 'none', why: 'no ESP suite selected' };
   if (needsEsp) {
     console.log(esp.kind === 'none' ? `ESP suites: skipped, ${esp.why}` : `ESP suites: run ${esp.kind === 'host' ? 'on this kernel' : `in the ESP VM (${esp.runner})`}`);
   }
