@@ -35,6 +35,22 @@ const echo = (async: boolean, concurrency = 4): Logic & { batches: number[][] } 
   };
 };
 
+/** A pool of `concurrency` workers whose batches finish only when the test calls the next of `releases`. */
+const gated = (concurrency: number): Logic & { batches: number[][]; releases: (() => void)[] } => {
+  const batches: number[][] = [];
+  const releases: (() => void)[] = [];
+  return {
+    batches,
+    releases,
+    concurrency,
+    run: (b) => {
+      batches.push(b.messages.map((m) => m.id));
+      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
+    },
+    close: async () => {},
+  };
+};
+
 test('messages of one event-loop turn go out as one batch, split at batchMax, plans applied in order', async () => {
   const logic = echo(true);
   const sink = recorder();
@@ -51,16 +67,8 @@ test('messages of one event-loop turn go out as one batch, split at batchMax, pl
 });
 
 test('no more batches out than the logic takes at once: what arrives meanwhile leaves as one batch when one comes back', async () => {
-  const releases: (() => void)[] = [];
-  const batches: number[][] = [];
-  const logic: Logic = {
-    concurrency: 2,
-    run: (b) => {
-      batches.push(b.messages.map((m) => m.id));
-      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
-    },
-    close: async () => {},
-  };
+  const logic = gated(2);
+  const { batches, releases } = logic;
   const sink = recorder();
   const d = new Dispatcher(logic, { batchMax: 3, maxInFlight: 100 }, sink);
   d.enqueue(msg(1));
@@ -87,16 +95,8 @@ test('no more batches out than the logic takes at once: what arrives meanwhile l
 });
 
 test('a further worker is woken only for a batch worth it (a quarter of batchMax); an idle logic gets any batch', async () => {
-  const releases: (() => void)[] = [];
-  const batches: number[][] = [];
-  const logic: Logic = {
-    concurrency: 2,
-    run: (b) => {
-      batches.push(b.messages.map((m) => m.id));
-      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
-    },
-    close: async () => {},
-  };
+  const logic = gated(2);
+  const { batches, releases } = logic;
   const d = new Dispatcher(logic, { batchMax: 8, maxInFlight: 100 }, recorder());
   d.enqueue(msg(1));
   await turn();
@@ -161,16 +161,8 @@ test('overloaded() while too many messages wait for the logic, and clears as pla
 });
 
 test('with an inline logic beside the pool: a batch too small for a hand-off is decided here while the pool has none out', async () => {
-  const releases: (() => void)[] = [];
-  const pooled: number[][] = [];
-  const pool: Logic = {
-    concurrency: 2,
-    run: (b) => {
-      pooled.push(b.messages.map((m) => m.id));
-      return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
-    },
-    close: async () => {},
-  };
+  const pool = gated(2);
+  const { batches: pooled, releases } = pool;
   const inline = echo(false);
   const sink = recorder();
   const d = new Dispatcher(pool, { batchMax: 12, maxInFlight: 100, inline }, sink);
