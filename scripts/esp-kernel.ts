@@ -51,6 +51,12 @@ export function espPlace(): EspPlace {
   };
 }
 
+/** Compiles the product into dist/ (tsconfig.build.json), which the processes started where ESP is run. */
+export function buildDist(): { ok: boolean; output: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  return { ok: r.status === 0, output: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
 /** True in the process that runs where ESP is. */
 export function insideEspKernel(): boolean {
   return process.env[INSIDE] !== undefined;
@@ -77,9 +83,9 @@ export async function relaunchInEspKernel(o: RelaunchOptions): Promise<void> {
     process.stderr.write(`${o.what} cannot run here: ${place.why}.\n`);
     process.exit(1);
   }
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) {
-    process.stderr.write('building dist/ (tsc -p tsconfig.build.json) failed\n');
+  const build = buildDist();
+  if (!build.ok) {
+    process.stderr.write(`${build.output}building dist/ (tsc -p tsconfig.build.json) failed\n`);
     process.exit(1);
   }
   const self = [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
