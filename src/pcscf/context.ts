@@ -18,7 +18,7 @@ import type { ContactTable } from '../shared/contact-table.js';
 import type { SharedCounters } from '../shared/counters.js';
 import { ProtectedPorts } from '../shared/protected-ports.js';
 import { SpiAllocator } from '../shared/spi-allocator.js';
-import { parseMessage } from '../sip/index.js';
+import { indexMessage } from '../sip/index.js';
 import type { SipLimits, SipMessage } from '../sip/index.js';
 import type { IpFamily, LocalSocket, SocketTable } from '../transport/sockets.js';
 import { TrustedPeers } from './classify.js';
@@ -123,9 +123,13 @@ export class PcscfContext {
     return this.sockets.unprotected(transport, family, side);
   }
 
-  /** Parses a message handed over by the main thread (it arrives as a copy: bytes cross threads). Throws SipError. */
+  /**
+   * Reads a message handed over by the main thread (it arrives as a copy: bytes cross threads).
+   * The main thread validated these very bytes (parseMessage), so they are only indexed here: a
+   * flow reads what it needs. Throws SipError.
+   */
   parse(bytes: Uint8Array, transport: Transport): SipMessage {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return parseMessage(buf, { limits: this.limits, framing: transport === 'tcp' ? 'stream' : 'datagram' });
+    return indexMessage(buf, { limits: this.limits, framing: transport === 'tcp' ? 'stream' : 'datagram' });
   }
 }

@@ -1,18 +1,18 @@
 // Recognising the TS 33.203 algorithm names in a Security-Client, case-insensitively.
 
 import { AUTH_ALGS, ENC_ALGS, type AuthAlg, type EncAlg } from '../ipsec/algorithms.js';
-import { equalsIgnoreCase } from './lexical.js';
+import { regionEqualsIgnoreCase } from './lexical.js';
 
-/** The canonical name for `text` compared case-insensitively, or null when unknown. */
-export function authAlgOf(text: string): AuthAlg | null {
-  return lookup(AUTH_ALGS, text);
+/** The canonical name for text[start, end) compared case-insensitively, or null when unknown. */
+export function authAlgOf(text: string, start = 0, end = text.length): AuthAlg | null {
+  return lookup(AUTH_ALGS, text, start, end);
 }
 
-export function encAlgOf(text: string): EncAlg | null {
-  return lookup(ENC_ALGS, text);
+export function encAlgOf(text: string, start = 0, end = text.length): EncAlg | null {
+  return lookup(ENC_ALGS, text, start, end);
 }
 
-function lookup<T extends string>(names: readonly T[], text: string): T | null {
-  for (const name of names) if (equalsIgnoreCase(text, name)) return name;
+function lookup<T extends string>(names: readonly T[], text: string, start: number, end: number): T | null {
+  for (const name of names) if (regionEqualsIgnoreCase(text, start, end, name)) return name;
   return null;
 }

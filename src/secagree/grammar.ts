@@ -13,7 +13,7 @@
 // here); only q is interpreted, because its syntax is fixed by RFC 3329 itself.
 
 import { SecAgreeError } from './errors.js';
-import { equalsIgnoreCase, isWhitespace, scanQuotedString, scanToken, skipWhitespace } from './lexical.js';
+import { isWhitespace, scanQuotedString, scanToken, skipWhitespace } from './lexical.js';
 
 export interface SecParam {
   /** As written. */
@@ -22,14 +22,43 @@ export interface SecParam {
   value: string | null;
 }
 
-export interface SecMechanism {
-  /** As written; compare case-insensitively. */
-  name: string;
-  params: SecParam[];
-  /** The q preference (0..1), when present. */
-  q?: number;
+/**
+ * One sec-mechanism. Its parameters are kept as offsets into the header value, four numbers each
+ * (name start, name end, value start, value end; value start -1 without "="): reading an offer
+ * (toIpsecOffer) then needs no string per parameter, and `params` builds them when asked.
+ */
+export class SecMechanism {
+  #params: SecParam[] | undefined;
+
+  constructor(
+    /** As written; compare case-insensitively. */
+    readonly name: string,
+    /** The header value the mechanism was read from. */
+    readonly source: string,
+    /** [nameStart, nameEnd, valueStart, valueEnd] per parameter, in order, into `source`. */
+    readonly spans: readonly number[],
+    /** The q preference (0..1), when present. */
+    readonly q: number | undefined,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  /** The parameters, in order. */
+  get params(): readonly SecParam[] {
+    if (this.#params !== undefined) return this.#params;
+    const out: SecParam[] = [];
+    const x = this.spans;
+    for (let k = 0; k < x.length; k += 4) {
+      out.push({ name: this.source.slice(x[k]!, x[k + 1]!), value: x[k + 2]! < 0 ? null : this.source.slice(x[k + 2]!, x[k + 3]!) });
+    }
+    this.#params = out;
+    return out;
+  }
+
   /** The mechanism's text in the header value, from its name to the end of its last parameter. */
-  raw: string;
+  get raw(): string {
+    return this.source.slice(this.start, this.end);
+  }
 }
 
 /**
@@ -53,7 +82,7 @@ function parseLine(v: string, line: number, out: SecMechanism[]): void {
     if (pos === start) throw syntax(`expected a mechanism name, found ${describe(v, pos)}`, line, pos);
     const name = v.slice(start, pos);
     let end = pos;
-    const params: SecParam[] = [];
+    const spans: number[] = [];
     let q: number | undefined;
     // The character at pos is read once per step: most separators come without whitespace.
     let c = v.charCodeAt(pos);
@@ -64,29 +93,26 @@ function parseLine(v: string, line: number, out: SecMechanism[]): void {
       const nameStart = pos;
       pos = scanToken(v, pos);
       if (pos === nameStart) throw syntax(`expected a parameter name, found ${describe(v, pos)}`, line, pos);
-      const paramName = v.slice(nameStart, pos);
-      let value: string | null = null;
+      const nameEnd = pos;
+      let valueStart = -1;
       end = pos;
       c = v.charCodeAt(pos);
       if (isWhitespace(c)) c = v.charCodeAt((pos = skipWhitespace(v, pos)));
       if (c === 0x3d /* = */) {
-        let valueStart = pos + 1;
+        valueStart = pos + 1;
         if (isWhitespace(v.charCodeAt(valueStart))) valueStart = skipWhitespace(v, valueStart);
         end = scanGenValue(v, valueStart, line);
-        value = v.slice(valueStart, end);
         pos = end;
         c = v.charCodeAt(pos);
         if (isWhitespace(c)) c = v.charCodeAt((pos = skipWhitespace(v, pos)));
       }
-      if (equalsIgnoreCase(paramName, 'q')) {
+      if (nameEnd - nameStart === 1 && (v.charCodeAt(nameStart) | 0x20) === 0x71 /* q */) {
         if (q !== undefined) throw new SecAgreeError('SECAGREE_BAD_QVALUE', `mechanism ${name} has more than one q parameter`, line, nameStart);
-        q = parseQValue(value, line, nameStart);
+        q = parseQValue(valueStart < 0 ? null : v.slice(valueStart, end), line, nameStart);
       }
-      params.push({ name: paramName, value });
+      spans.push(nameStart, nameEnd, valueStart, end);
     }
-    const mechanism: SecMechanism = { name, params, raw: v.slice(start, end) };
-    if (q !== undefined) mechanism.q = q;
-    out.push(mechanism);
+    out.push(new SecMechanism(name, v, spans, q, start, end));
     if (pos === length) return;
     if (c !== 0x2c /* , */) throw syntax(`expected ";" or "," after ${name}, found ${describe(v, pos)}`, line, pos);
     pos = skipWhitespace(v, pos + 1);

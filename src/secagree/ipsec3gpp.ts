@@ -12,7 +12,7 @@ import { isValidAlgPair } from '../ipsec/algorithms.js';
 import { authAlgOf, encAlgOf } from './algorithms.js';
 import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 import type { SecMechanism } from './grammar.js';
-import { equalsIgnoreCase, parseDecimal } from './lexical.js';
+import { equalsIgnoreCase, parseDecimal, regionEqualsIgnoreCase } from './lexical.js';
 
 export interface IpsecOffer {
   alg: AuthAlg;
@@ -75,76 +75,89 @@ const MAX_PORT_DIGITS = 10;
 const ALG = 0, EALG = 1, PROT = 2, MOD = 3, SPI_C = 4, SPI_S = 5, PORT_C = 6, PORT_S = 7;
 const PARAM_NAMES = ['alg', 'ealg', 'prot', 'mod', 'spi-c', 'spi-s', 'port-c', 'port-s'];
 
-// UEs write the names in lower case, so comparing exactly (natively, once the length has picked at
-// most two candidates) settles nearly every parameter; only a name matching neither is compared
-// ignoring case.
-function paramSlot(name: string): number {
-  let slot: number;
-  switch (name.length) {
-    case 3: slot = name === 'alg' ? ALG : name === 'mod' ? MOD : -1; break;
-    case 4: slot = name === 'ealg' ? EALG : name === 'prot' ? PROT : -1; break;
-    case 5: slot = name === 'spi-c' ? SPI_C : name === 'spi-s' ? SPI_S : -1; break;
-    case 6: slot = name === 'port-c' ? PORT_C : name === 'port-s' ? PORT_S : -1; break;
+/** The slot of the parameter named s[start, end), or -1: the length picks at most two candidates. */
+function paramSlot(s: string, start: number, end: number): number {
+  let a: number, b: number;
+  switch (end - start) {
+    case 3: a = ALG; b = MOD; break;
+    case 4: a = EALG; b = PROT; break;
+    case 5: a = SPI_C; b = SPI_S; break;
+    case 6: a = PORT_C; b = PORT_S; break;
     default: return -1;
   }
-  return slot >= 0 ? slot : PARAM_NAMES.findIndex((p) => equalsIgnoreCase(name, p));
+  return regionEqualsIgnoreCase(s, start, end, PARAM_NAMES[a]!) ? a : regionEqualsIgnoreCase(s, start, end, PARAM_NAMES[b]!) ? b : -1;
 }
 
 /** Reads mechanism `m` (at position `index` of its list) as an ipsec-3gpp offer. */
 export function toIpsecOffer(m: SecMechanism, index = 0): IpsecOffer | OfferRejection {
   if (!equalsIgnoreCase(m.name, 'ipsec-3gpp')) return new OfferRejection('NOT_IPSEC_3GPP', index, null, m.name);
-  // undefined: absent; null: present without a value.
-  const seen: (string | null | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined];
-  for (const p of m.params) {
-    const slot = paramSlot(p.name);
+  const s = m.source;
+  const x = m.spans;
+  // Per slot, the position in x of the parameter's four offsets; -1 while absent.
+  const at = [-1, -1, -1, -1, -1, -1, -1, -1];
+  for (let k = 0; k < x.length; k += 4) {
+    const slot = paramSlot(s, x[k]!, x[k + 1]!);
     if (slot < 0) continue;
     // A repeated parameter makes the offer ambiguous: never pick one of its values.
-    if (seen[slot] !== undefined) return new OfferRejection('DUPLICATE_PARAM', index, p.name, p.value);
-    seen[slot] = p.value;
+    if (at[slot] !== -1) return new OfferRejection('DUPLICATE_PARAM', index, s.slice(x[k]!, x[k + 1]!), valueAt(m, k));
+    at[slot] = k;
   }
 
-  const alg = seen[ALG];
-  if (alg === undefined) return new OfferRejection('ALG_MISSING', index, 'alg');
-  const authAlg = alg === null ? null : authAlgOf(alg);
-  if (alg === null || authAlg === null) return new OfferRejection('ALG_UNKNOWN', index, 'alg', alg);
-  const ealg = seen[EALG];
-  const ealgText = ealg === undefined ? 'null' : ealg;
-  const encAlg = ealgText === null ? null : encAlgOf(ealgText);
-  if (ealgText === null || encAlg === null) return new OfferRejection('EALG_UNKNOWN', index, 'ealg', ealgText);
-  if (!isValidAlgPair(authAlg, encAlg)) return new OfferRejection('ALG_COMBINATION', index, 'alg', `${alg};ealg=${ealgText}`);
-  const prot = seen[PROT];
-  if (prot !== undefined && (prot === null || !equalsIgnoreCase(prot, 'esp'))) return new OfferRejection('PROT_UNSUPPORTED', index, 'prot', prot);
-  const mod = seen[MOD];
-  if (mod !== undefined && (mod === null || !equalsIgnoreCase(mod, 'trans'))) return new OfferRejection('MOD_UNSUPPORTED', index, 'mod', mod);
+  const alg = at[ALG]!;
+  if (alg < 0) return new OfferRejection('ALG_MISSING', index, 'alg');
+  const authAlg = x[alg + 2]! < 0 ? null : authAlgOf(s, x[alg + 2]!, x[alg + 3]!);
+  if (authAlg === null) return new OfferRejection('ALG_UNKNOWN', index, 'alg', valueAt(m, alg));
+  const ealg = at[EALG]!;
+  const encAlg = ealg < 0 ? 'null' : x[ealg + 2]! < 0 ? null : encAlgOf(s, x[ealg + 2]!, x[ealg + 3]!);
+  if (encAlg === null) return new OfferRejection('EALG_UNKNOWN', index, 'ealg', valueAt(m, ealg));
+  const algText = valueAt(m, alg)!;
+  const ealgText = ealg < 0 ? 'null' : valueAt(m, ealg)!;
+  if (!isValidAlgPair(authAlg, encAlg)) return new OfferRejection('ALG_COMBINATION', index, 'alg', `${algText};ealg=${ealgText}`);
+  if (!isAbsentOr(m, at[PROT]!, 'esp')) return new OfferRejection('PROT_UNSUPPORTED', index, 'prot', valueAt(m, at[PROT]!));
+  if (!isAbsentOr(m, at[MOD]!, 'trans')) return new OfferRejection('MOD_UNSUPPORTED', index, 'mod', valueAt(m, at[MOD]!));
 
-  const spiC = spiOf(seen[SPI_C]);
-  if (spiC < 0) return numberRejection('SPI', index, 'spi-c', seen[SPI_C]);
-  const spiS = spiOf(seen[SPI_S]);
-  if (spiS < 0) return numberRejection('SPI', index, 'spi-s', seen[SPI_S]);
-  const portC = portOf(seen[PORT_C]);
-  if (portC < 0) return numberRejection('PORT', index, 'port-c', seen[PORT_C]);
-  const portS = portOf(seen[PORT_S]);
-  if (portS < 0) return numberRejection('PORT', index, 'port-s', seen[PORT_S]);
+  const spiC = spiAt(m, at[SPI_C]!);
+  if (spiC < 0) return numberRejection('SPI', index, 'spi-c', m, at[SPI_C]!);
+  const spiS = spiAt(m, at[SPI_S]!);
+  if (spiS < 0) return numberRejection('SPI', index, 'spi-s', m, at[SPI_S]!);
+  const portC = portAt(m, at[PORT_C]!);
+  if (portC < 0) return numberRejection('PORT', index, 'port-c', m, at[PORT_C]!);
+  const portS = portAt(m, at[PORT_S]!);
+  if (portS < 0) return numberRejection('PORT', index, 'port-s', m, at[PORT_S]!);
 
-  const offer: IpsecOffer = { alg: authAlg, ealg: encAlg, prot: 'esp', mod: 'trans', spiC, spiS, portC, portS, algText: alg, ealgText, index };
+  const offer: IpsecOffer = { alg: authAlg, ealg: encAlg, prot: 'esp', mod: 'trans', spiC, spiS, portC, portS, algText, ealgText, index };
   if (m.q !== undefined) offer.q = m.q;
   return offer;
 }
 
-function numberRejection(kind: 'SPI' | 'PORT', index: number, param: string, text: string | null | undefined): OfferRejection {
-  if (text === undefined) return new OfferRejection(kind === 'SPI' ? 'SPI_MISSING' : 'PORT_MISSING', index, param);
-  return new OfferRejection(kind === 'SPI' ? 'BAD_SPI' : 'BAD_PORT', index, param, text);
+/** Is the parameter at x[k] absent (k -1), or its value `lower` in any case? */
+function isAbsentOr(m: SecMechanism, k: number, lower: string): boolean {
+  return k < 0 || (m.spans[k + 2]! >= 0 && regionEqualsIgnoreCase(m.source, m.spans[k + 2]!, m.spans[k + 3]!, lower));
+}
+
+/** The decimal value of the parameter at x[k] when it is one of min..max, else -1 (also when absent). */
+function decimalAt(m: SecMechanism, k: number, maxDigits: number, min: number, max: number): number {
+  if (k < 0 || m.spans[k + 2]! < 0) return -1;
+  const n = parseDecimal(m.source, maxDigits, m.spans[k + 2]!, m.spans[k + 3]!);
+  return n >= min && n <= max ? n : -1;
 }
 
 // RFC 4303 §2.1: SPI 0 is reserved for local use and never sent, so a UE cannot offer it.
-function spiOf(text: string | null | undefined): number {
-  if (text == null) return -1;
-  const n = parseDecimal(text, MAX_SPI_DIGITS);
-  return n >= 1 && n <= 0xffffffff ? n : -1;
+function spiAt(m: SecMechanism, k: number): number {
+  return decimalAt(m, k, MAX_SPI_DIGITS, 1, 0xffffffff);
 }
 
-function portOf(text: string | null | undefined): number {
-  if (text == null) return -1;
-  const n = parseDecimal(text, MAX_PORT_DIGITS);
-  return n >= 1 && n <= 65535 ? n : -1;
+function portAt(m: SecMechanism, k: number): number {
+  return decimalAt(m, k, MAX_PORT_DIGITS, 1, 65535);
+}
+
+/** The value of the parameter whose offsets start at spans[k]: null when it has no "=". */
+function valueAt(m: SecMechanism, k: number): string | null {
+  const x = m.spans;
+  return x[k + 2]! < 0 ? null : m.source.slice(x[k + 2]!, x[k + 3]!);
+}
+
+function numberRejection(kind: 'SPI' | 'PORT', index: number, param: string, m: SecMechanism, k: number): OfferRejection {
+  if (k < 0) return new OfferRejection(kind === 'SPI' ? 'SPI_MISSING' : 'PORT_MISSING', index, param);
+  return new OfferRejection(kind === 'SPI' ? 'BAD_SPI' : 'BAD_PORT', index, param, valueAt(m, k));
 }

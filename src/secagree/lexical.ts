@@ -48,11 +48,15 @@ export function scanQuotedString(s: string, pos: number): number {
 
 /** Compares `s` with `lower` (already lower case) ignoring ASCII case, without allocating. */
 export function equalsIgnoreCase(s: string, lower: string): boolean {
-  if (s.length !== lower.length) return false;
   // UEs write names in lower case: the native comparison settles most calls without a loop here.
-  if (s === lower) return true;
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
+  return s === lower || regionEqualsIgnoreCase(s, 0, s.length, lower);
+}
+
+/** Compares s[start, end) with `lower` (already lower case) ignoring ASCII case, without allocating. */
+export function regionEqualsIgnoreCase(s: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(start + i);
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
     if (c !== lower.charCodeAt(i)) return false;
   }
@@ -60,13 +64,13 @@ export function equalsIgnoreCase(s: string, lower: string): boolean {
 }
 
 /**
- * Unsigned decimal made of 1 to `maxDigits` ASCII digits (leading zeros allowed), or -1.
- * `maxDigits` at most 15 keeps the result exact in a double.
+ * Unsigned decimal written s[start, end) with 1 to `maxDigits` ASCII digits (leading zeros
+ * allowed), or -1. `maxDigits` at most 15 keeps the result exact in a double.
  */
-export function parseDecimal(s: string, maxDigits: number): number {
-  if (s.length === 0 || s.length > maxDigits) return -1;
+export function parseDecimal(s: string, maxDigits: number, start = 0, end = s.length): number {
+  if (end <= start || end - start > maxDigits) return -1;
   let n = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = start; i < end; i++) {
     const d = s.charCodeAt(i) - 0x30;
     if (d < 0 || d > 9) return -1;
     n = n * 10 + d;

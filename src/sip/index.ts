@@ -12,6 +12,6 @@ export { DEFAULT_SIP_LIMITS, type SipLimits } from './limits.js';
 export { type HeaderField, type HeaderValue, type OptionTagHeader, SipMessage } from './message.js';
 export { type NameAddr, parseNameAddr } from './name-addr.js';
 export { type Param, getParam, parseParams } from './params.js';
-export { type ParseOptions, parseMessage } from './parse.js';
+export { type ParseOptions, indexMessage, parseMessage } from './parse.js';
 export { type OtherUri, type SipUri, type TelUri, type Uri, formatUri, isSipUri, isTelUri, parseUri, unescapeUri, uriParam } from './uri.js';
 export { type Via, parseVia } from './via.js';

@@ -1,5 +1,5 @@
 // A parsed SIP message: the raw bytes, an index of its header fields (offsets into the bytes), the
-// values parseMessage validated, and typed accessors that parse the rest on first use and cache it.
+// values indexMessage read, and typed accessors that parse the rest on first use and cache it.
 
 import { type AuthHeader, parseAuth } from './auth.js';
 import { TOKEN, equalsLower, isAll, unfold } from './chars.js';
@@ -9,9 +9,9 @@ import { SipError, badArgument, badHeader } from './errors.js';
 import { HEADER_ID, canonicalHeaderName, canonicalNameOf, headerIdAt, headerIdOf } from './header-names.js';
 import { splitList } from './list.js';
 import { type NameAddr, parseNameAddr } from './name-addr.js';
-import { parseDeltaSeconds } from './scalar.js';
-import type { Uri } from './uri.js';
-import type { Via } from './via.js';
+import { parseDeltaSeconds, parseMaxForwards } from './scalar.js';
+import { type Uri, isSipUri, parseUri } from './uri.js';
+import { type Via, parseVia } from './via.js';
 
 export interface HeaderField {
   /** The name as spelled in the message ("v", "VIA", "Via"...). */
@@ -53,7 +53,7 @@ export const F_STRIDE = 6;
 /** F_ID of a field whose name parseMessage did not need to identify: resolved on first lookup. */
 export const UNRESOLVED = -1;
 
-/** What parseMessage found and validated. */
+/** What indexMessage found and checked. */
 export interface MessageParts {
   raw: Buffer;
   /** raw decoded as latin1, at least through the empty line (the whole message when it is small). */
@@ -64,15 +64,14 @@ export interface MessageParts {
   isRequest: boolean;
   method: string;
   requestUri: string;
-  requestUriParsed: Uri | undefined;
   status: number;
   reasonPhrase: string;
-  vias: readonly Via[];
-  from: NameAddr;
-  to: NameAddr;
+  /** Field indexes of From and To (present), of Max-Forwards (-1 when absent). */
+  fromField: number;
+  toField: number;
+  maxForwardsField: number;
   callId: string;
   cseq: { seq: number; method: string };
-  maxForwards: number | undefined;
   contentLength: number;
   contentLengthField: number;
 }
@@ -81,6 +80,11 @@ interface NameKey {
   canonical: string;
   id: number;
 }
+
+// Request-URI schemes a P-CSCF routes: SIP and SIPS (RFC 3261), TEL (RFC 3966, TS 24.229 §5.1.2A.1.1
+// lets a UE address a request to a tel URI) and URN (the emergency service URNs of RFC 5031,
+// TS 24.229 §5.1.6). Any other is answered 416 (RFC 3261 §16.3 item 2; RFC 4475 unkscm, novelsc).
+const ROUTABLE_SCHEMES = new Set(['sip', 'sips', 'tel', 'urn']);
 
 const NAME_KEYS = new Map<string, NameKey>();
 const NAME_KEYS_MAX = 1024;
@@ -127,13 +131,15 @@ export class SipMessage {
   private headText: string | undefined;
   private readonly index: number[];
   private fieldObjects: (HeaderField | undefined)[] | undefined;
-  private readonly ruri: Uri | undefined;
-  private readonly viaList: readonly Via[];
-  private readonly fromValue: NameAddr;
-  private readonly toValue: NameAddr;
+  private readonly fromField: number;
+  private readonly toField: number;
+  private readonly maxForwardsField: number;
+  private ruri: Uri | undefined;
+  private viaList: readonly Via[] | undefined;
+  private fromValue: NameAddr | undefined;
+  private toValue: NameAddr | undefined;
   private readonly callIdValue: string;
   private readonly cseqValue: { seq: number; method: string };
-  private readonly maxForwardsValue: number | undefined;
   private readonly contentLengthValue: number;
   /** Index of the Content-Length field, -1 when absent. */
   readonly contentLengthField: number;
@@ -155,13 +161,15 @@ export class SipMessage {
     this.fieldCount = parts.fieldCount;
     this.index = parts.index;
     this.fieldObjects = undefined;
-    this.ruri = parts.requestUriParsed;
-    this.viaList = parts.vias;
-    this.fromValue = parts.from;
-    this.toValue = parts.to;
+    this.fromField = parts.fromField;
+    this.toField = parts.toField;
+    this.maxForwardsField = parts.maxForwardsField;
+    this.ruri = undefined;
+    this.viaList = undefined;
+    this.fromValue = undefined;
+    this.toValue = undefined;
     this.callIdValue = parts.callId;
     this.cseqValue = parts.cseq;
-    this.maxForwardsValue = parts.maxForwards;
     this.contentLengthValue = parts.contentLength;
     this.contentLengthField = parts.contentLengthField;
     this.bodyView = undefined;
@@ -323,23 +331,20 @@ export class SipMessage {
     return found;
   }
 
-  // Validated by parseMessage: these never throw.
-
-  vias(): readonly Via[] {
-    return this.viaList;
+  /**
+   * Parses every header a proxy step reads (Request-URI, Via, From, To, Max-Forwards), so that
+   * their accessors never throw afterwards; throws the SipError of the first malformed one.
+   */
+  validate(): this {
+    if (this.isRequest) this.requestUriParsed();
+    this.vias();
+    this.from();
+    this.to();
+    this.maxForwards();
+    return this;
   }
 
-  topVia(): Via {
-    return this.viaList[0]!;
-  }
-
-  from(): NameAddr {
-    return this.fromValue;
-  }
-
-  to(): NameAddr {
-    return this.toValue;
-  }
+  // Read by indexMessage: these never throw.
 
   callId(): string {
     return this.callIdValue;
@@ -349,19 +354,64 @@ export class SipMessage {
     return this.cseqValue;
   }
 
-  maxForwards(): number | undefined {
-    return this.maxForwardsValue;
-  }
-
   /** The Content-Length value; without the header (possible in a datagram only), the body length. */
   contentLength(): number {
     return this.contentLengthValue;
   }
 
-  /** Validated by parseMessage for requests (SIP, SIPS, TEL or URN, no headers component); throws on a response. */
+  // Parsed on first use and cached; after validate() (parseMessage), these never throw.
+
+  /** Every Via value, over all the Via fields, in order (at least one). */
+  vias(): readonly Via[] {
+    if (this.viaList !== undefined) return this.viaList;
+    const spans: number[] = [];
+    const x = this.index;
+    for (let row = 0; row < this.fieldCount * F_STRIDE; row += F_STRIDE) {
+      if (x[row + F_ID] !== HEADER_ID.via) continue;
+      const before = spans.length;
+      splitList(this.text, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
+      if (spans.length === before) throw badHeader('Via', 'Empty Via');
+    }
+    this.viaList = this.parseValues(spans, parseVia);
+    return this.viaList;
+  }
+
+  topVia(): Via {
+    return this.vias()[0]!;
+  }
+
+  from(): NameAddr {
+    return (this.fromValue ??= this.nameAddrAt(this.fromField, 'From'));
+  }
+
+  to(): NameAddr {
+    return (this.toValue ??= this.nameAddrAt(this.toField, 'To'));
+  }
+
+  private nameAddrAt(field: number, header: string): NameAddr {
+    const row = field * F_STRIDE;
+    return parseNameAddr(this.text, this.index[row + F_VALUE_START]!, this.index[row + F_VALUE_END]!, header);
+  }
+
+  maxForwards(): number | undefined {
+    if (this.maxForwardsField < 0) return undefined;
+    const row = this.maxForwardsField * F_STRIDE;
+    return parseMaxForwards(this.text, this.index[row + F_VALUE_START]!, this.index[row + F_VALUE_END]!);
+  }
+
+  /**
+   * Requests only (throws on a response): SIP, SIPS, TEL or URN, without a headers component
+   * (RFC 3261 §19.1.1 table; RFC 4475 escruri); any other scheme is a 416.
+   */
   requestUriParsed(): Uri {
-    if (this.ruri === undefined) throw badArgument('A response has no Request-URI');
-    return this.ruri;
+    if (this.ruri !== undefined) return this.ruri;
+    if (!this.isRequest) throw badArgument('A response has no Request-URI');
+    const start = this.text.indexOf(' ') + 1;
+    const uri = parseUri(this.text, start, start + this.requestUri.length);
+    if (!ROUTABLE_SCHEMES.has(uri.scheme)) throw new SipError('SIP_UNSUPPORTED_URI_SCHEME', 416, 'Unsupported URI Scheme');
+    if (isSipUri(uri) && uri.headers !== '') throw new SipError('SIP_BAD_URI', 400, 'Headers Not Allowed In Request-URI');
+    this.ruri = uri;
+    return uri;
   }
 
   // Parsed on first use; these throw a SipError (400) when the header is malformed.

@@ -1,17 +1,15 @@
-// parseMessage: finds the start line, indexes the header fields (offsets only), checks the framing
-// and validates what every proxy step reads (Request-URI, Via, From, To, Call-ID, CSeq,
-// Max-Forwards, Content-Length). Everything else is parsed on first access (see SipMessage).
+// indexMessage: finds the start line, indexes the header fields (offsets only), checks the framing
+// and the presence of the mandatory headers, and reads Call-ID, CSeq and Content-Length. The
+// Request-URI, Via, From, To, Max-Forwards and every other header are parsed on first access (see
+// SipMessage). parseMessage is indexMessage plus SipMessage.validate(): what a message coming off
+// the wire goes through once, in the main thread; a worker handed the same bytes only indexes them.
 
 import { TOKEN, equalsLower, scan } from './chars.js';
 import { SipError, badHeader } from './errors.js';
 import { HEADER_ID, NameSet } from './header-names.js';
 import { type SipLimits, DEFAULT_SIP_LIMITS } from './limits.js';
-import { splitList } from './list.js';
 import { F_END, F_ID, F_NAME_END, F_START, F_STRIDE, F_VALUE_END, F_VALUE_START, SipMessage, UNRESOLVED } from './message.js';
-import { type NameAddr, parseNameAddr } from './name-addr.js';
-import { isCallId, parseCSeq, parseContentLength, parseMaxForwards } from './scalar.js';
-import { type Uri, isSipUri, parseUri } from './uri.js';
-import { type Via, parseVia } from './via.js';
+import { isCallId, parseCSeq, parseContentLength } from './scalar.js';
 
 export interface ParseOptions {
   limits?: SipLimits;
@@ -26,13 +24,9 @@ export interface ParseOptions {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
-// Request-URI schemes a P-CSCF routes: SIP and SIPS (RFC 3261), TEL (RFC 3966, TS 24.229 §5.1.2A.1.1
-// lets a UE address a request to a tel URI) and URN (the emergency service URNs of RFC 5031,
-// TS 24.229 §5.1.6). Any other is answered 416 (RFC 3261 §16.3 item 2; RFC 4475 unkscm, novelsc).
-const ROUTABLE_SCHEMES = new Set(['sip', 'sips', 'tel', 'urn']);
-
-// The headers identified while indexing; the names of the others are compared on first lookup.
-const VALIDATED = new NameSet(['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length']);
+// The headers identified while indexing (the mandatory ones, and those read for framing); the names
+// of the others are compared on first lookup.
+const IDENTIFIED = new NameSet(['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length']);
 
 // Module-local copies of imported constants used per header line: TurboFan folds these into the
 // code, whereas it reloads an imported binding (with its initialization check) at every use.
@@ -111,8 +105,17 @@ function missing(header: string): SipError {
   return new SipError('SIP_MISSING_HEADER', 400, `Missing ${header}`, header);
 }
 
-/** Parses one SIP message. Throws a SipError, and nothing else, on any input it cannot accept. */
+/** Parses one SIP message, every header a proxy step reads included. Throws a SipError, and nothing else, on any input it cannot accept. */
 export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
+  return indexMessage(bytes, opts).validate();
+}
+
+/**
+ * Indexes one SIP message: throws a SipError, and nothing else, when its framing, start line or
+ * header section is unusable, a mandatory header is missing or repeated, or Call-ID, CSeq or
+ * Content-Length is malformed. The other typed accessors parse on first use and may throw a SipError.
+ */
+export function indexMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   const limits = opts?.limits ?? DEFAULT_SIP_LIMITS;
   const stream = opts?.framing === 'stream';
   if (bytes.length > (stream ? limits.maxStreamMessageBytes : limits.maxDatagramBytes)) {
@@ -129,7 +132,6 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   const isRequest = !equalsLower(text, 0, Math.min(4, lineEnd), 'sip/');
   let method = '';
   let requestUri = '';
-  let requestUriParsed: Uri | undefined;
   let status = 0;
   let reasonPhrase = '';
   if (isRequest) {
@@ -142,8 +144,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     if (scan(text, 0, sp1, TOKEN) !== sp1) throw startLineError('Bad Method');
     checkVersion(text, sp2 + 1, lineEnd);
     method = text.slice(0, sp1);
-    requestUriParsed = parseRequestUri(text, sp1 + 1, sp2);
-    requestUri = requestUriParsed.raw;
+    requestUri = text.slice(sp1 + 1, sp2);
   } else {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; an empty reason is legal (RFC 4475
     // noreason) and so, leniently, is a missing SP before it.
@@ -205,7 +206,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     if (nameEnd === pos || text.charCodeAt(i) !== 0x3a) throw malformedLine();
     const valueStart = skipSpTab(text, i + 1);
     // A compact form is identified whatever it is; a long name only if it is one validated here.
-    const found = VALIDATED.idAt(text, pos, nameEnd);
+    const found = IDENTIFIED.idAt(text, pos, nameEnd);
     const id = found !== 0 || nameEnd - pos === 1 ? found : NOT_IDENTIFIED;
     const row = n * STRIDE;
     index[row + START] = pos;
@@ -254,9 +255,6 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   }
   const raw = length === available ? bytes : bytes.subarray(0, bodyStart + length);
 
-  const vias = parseVias(text, rows, n);
-  const fromValue = nameAddrAt(text, rows, from, 'From');
-  const toValue = nameAddrAt(text, rows, to, 'To');
   const callIdStart = rows[callId * STRIDE + VALUE_START]!;
   const callIdEnd = rows[callId * STRIDE + VALUE_END]!;
   if (!isCallId(text, callIdStart, callIdEnd)) throw badHeader('Call-ID');
@@ -267,8 +265,6 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
   } else {
     method = cseqValue.method;
   }
-  const mf = maxForwards < 0 ? undefined
-    : parseMaxForwards(text, rows[maxForwards * STRIDE + VALUE_START]!, rows[maxForwards * STRIDE + VALUE_END]!);
 
   return new SipMessage({
     raw,
@@ -279,43 +275,14 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     isRequest,
     method,
     requestUri,
-    requestUriParsed,
     status,
     reasonPhrase,
-    vias,
-    from: fromValue,
-    to: toValue,
+    fromField: from,
+    toField: to,
     callId: text.slice(callIdStart, callIdEnd),
     cseq: cseqValue,
-    maxForwards: mf,
+    maxForwardsField: maxForwards,
     contentLength: length,
     contentLengthField: contentLength,
   });
-}
-
-function parseRequestUri(text: string, start: number, end: number): Uri {
-  const uri = parseUri(text, start, end);
-  if (!ROUTABLE_SCHEMES.has(uri.scheme)) {
-    throw new SipError('SIP_UNSUPPORTED_URI_SCHEME', 416, 'Unsupported URI Scheme');
-  }
-  // A Request-URI has no headers component (RFC 3261 §19.1.1 table; RFC 4475 escruri).
-  if (isSipUri(uri) && uri.headers !== '') throw new SipError('SIP_BAD_URI', 400, 'Headers Not Allowed In Request-URI');
-  return uri;
-}
-
-function parseVias(head: string, index: readonly number[], n: number): Via[] {
-  const vias: Via[] = [];
-  const spans: number[] = [];
-  for (let row = 0; row < n * STRIDE; row += STRIDE) {
-    if (index[row + ID] !== VIA) continue;
-    const before = spans.length;
-    splitList(head, index[row + VALUE_START]!, index[row + VALUE_END]!, spans);
-    if (spans.length === before) throw badHeader('Via', 'Empty Via');
-  }
-  for (let k = 0; k < spans.length; k += 2) vias.push(parseVia(head, spans[k]!, spans[k + 1]!));
-  return vias;
-}
-
-function nameAddrAt(head: string, index: readonly number[], field: number, header: string): NameAddr {
-  return parseNameAddr(head, index[field * STRIDE + VALUE_START]!, index[field * STRIDE + VALUE_END]!, header);
 }

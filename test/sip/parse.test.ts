@@ -5,7 +5,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type SipLimits, DEFAULT_SIP_LIMITS, SipError, parseMessage } from '../../src/sip/index.js';
+import { type SipLimits, DEFAULT_SIP_LIMITS, SipError, indexMessage, parseMessage } from '../../src/sip/index.js';
 import { sip, throwsSip } from './support.js';
 
 const HEADERS = [
@@ -247,6 +247,29 @@ Mandatory('scalar values: CSeq, Max-Forwards, Call-ID', () => {
   for (const bad of ['Call-ID:', 'Call-ID: a b']) {
     assert.is(throwsSip(() => parseMessage(request({ 'Call-ID': bad })), 400).header, 'Call-ID');
   }
+});
+
+Mandatory('indexMessage leaves Request-URI, Via, From, To and Max-Forwards to their accessors; validate() reads them all', () => {
+  const cases: [Buffer, () => unknown, number, string][] = [];
+  const add = (bytes: Buffer, read: (m: ReturnType<typeof indexMessage>) => unknown, status: number, code: string): void => {
+    cases.push([bytes, () => read(indexMessage(bytes)), status, code]);
+  };
+  add(request({ Via: 'Via: SIP/2.0/UDP' }), (m) => m.topVia(), 400, 'SIP_BAD_HEADER');
+  add(request({ From: 'From: <sip:alice@example.com' }), (m) => m.from(), 400, 'SIP_BAD_HEADER');
+  add(request({ To: 'To: bob' }), (m) => m.to(), 400, 'SIP_BAD_HEADER');
+  add(request({ 'Max-Forwards': 'Max-Forwards: 300' }), (m) => m.maxForwards(), 400, 'SIP_BAD_HEADER');
+  add(request({}, [], 'OPTIONS mailto:bob@example.com SIP/2.0'), (m) => m.requestUriParsed(), 416, 'SIP_UNSUPPORTED_URI_SCHEME');
+  for (const [bytes, read, status, code] of cases) {
+    const m = indexMessage(bytes);
+    assert.is(m.callId(), 'a84b4c76e66710@192.0.2.1');
+    assert.is(m.method, 'OPTIONS');
+    assert.is(throwsSip(read, status).code, code);
+    assert.is(throwsSip(() => m.validate(), status).code, code);
+    assert.is(throwsSip(() => parseMessage(bytes), status).code, code);
+  }
+  const m = indexMessage(request());
+  assert.is(m.validate(), m);
+  assert.is(m.topVia().branch, 'z9hG4bK776asdhds');
 });
 
 const Length = suite('Content-Length and the body');

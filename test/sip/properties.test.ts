@@ -1,13 +1,14 @@
 // Properties (fast-check): (1) a valid message parsed then serialized without edits is the same
 // octets, and reads back what was written; (2) no input (random octets, mutated valid messages)
 // makes the parser, an accessor, the editor, the error builder or the framer throw anything but a
-// SipError, and the validated accessors never throw once parsed; (3) the framer cuts the same
+// SipError, and the validated accessors never throw once parsed; indexing then validating accepts
+// and refuses exactly what parseMessage does, with the same error; (3) the framer cuts the same
 // messages whatever the chunking of the stream.
 
 import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type Framed, type SipMessage, SipError, StreamFramer, buildErrorFromRaw, parseMessage } from '../../src/sip/index.js';
+import { type Framed, type SipMessage, SipError, StreamFramer, buildErrorFromRaw, indexMessage, parseMessage } from '../../src/sip/index.js';
 
 const RUNS = 400;
 
@@ -143,12 +144,31 @@ function exercise(m: SipMessage): void {
   }
 }
 
-function parseOrSipError(bytes: Buffer): void {
-  let m: SipMessage | undefined;
+/** The SipError fn throws (anything else fails the test), or undefined. */
+function sipErrorOf(fn: () => unknown): SipError | undefined {
   try {
-    m = parseMessage(bytes);
+    fn();
   } catch (e) {
     if (!(e instanceof SipError)) throw e;
+    return e;
+  }
+  return undefined;
+}
+
+function parseOrSipError(bytes: Buffer): void {
+  let m: SipMessage | undefined;
+  const indexed = sipErrorOf(() => {
+    // Before validate(), each lazy accessor may throw, but only a SipError.
+    const lazy = indexMessage(bytes);
+    for (const read of [() => lazy.vias(), () => lazy.from(), () => lazy.to(), () => lazy.maxForwards(), () => lazy.requestUriParsed()]) sipErrorOf(read);
+    indexMessage(bytes).validate();
+  });
+  try {
+    m = parseMessage(bytes);
+    assert.is(indexed, undefined, 'parseMessage accepted what indexMessage + validate() refused');
+  } catch (e) {
+    if (!(e instanceof SipError)) throw e;
+    assert.is(indexed?.code, e.code, 'indexMessage + validate() refuses with the error of parseMessage');
     // The answer copies the request's lines as they are, so it need not parse; it must be one message.
     const answer = buildErrorFromRaw(bytes, e)?.toString('latin1');
     if (answer !== undefined) assert.ok(answer.startsWith(`SIP/2.0 ${e.status} `) && answer.endsWith('Content-Length: 0\r\n\r\n'));

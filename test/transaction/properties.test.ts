@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Target } from '../../src/engine/plan.js';
-import { CORE_ADDR, CORE_TARGET, Harness, UE_ADDR, ackFor, parse, request, respond, rxFrom } from './support.js';
+import { CORE_ADDR, CORE_TARGET, Harness, UE_ADDR, ackFor, parse, request, respond, rxFrom, statusOf } from './support.js';
 
 type Action =
   | { a: 'retransmit' }
@@ -59,8 +59,10 @@ function run(sc: Scenario): Harness {
   for (const act of sc.actions) {
     switch (act.a) {
       case 'retransmit':
-        // A client retransmits only over UDP, and gives up after 64*T1 (Timers B and F).
-        if (sc.upstream === 'udp' && h.time.now() < 32_000) h.receive(req, ue);
+        // A client retransmits only over UDP, gives up after 64*T1 (Timers B and F), and stops
+        // once it has a final response (RFC 3261 §17.1.1.2, §17.1.2.2): a copy arriving after the
+        // server transaction ended (Timer I, J) would be a new request, with a final response of its own.
+        if (sc.upstream === 'udp' && h.time.now() < 32_000 && !h.sentTo(UE_ADDR).some((s) => statusOf(s.text) >= 200 && parse(s.bytes).cseq().method === sc.method)) h.receive(req, ue);
         break;
       case 'ack': {
         const last = h.sentTo(UE_ADDR).map((s) => parse(s.bytes)).filter((m) => m.status >= 200 && m.method === 'INVITE').at(-1);
