@@ -38,12 +38,12 @@ let sink = 0;
 
 /** The Security-Client selection of src/pcscf/sec-agree.ts: every field's value, one list of mechanisms, one offer. */
 function selectSecurityClient(m: SipMessage): void {
-  const selected = selectOffer(parseSecurityHeader(m.fields('security-client').map((f) => f.value)), policy);
+  const selected = selectOffer(parseSecurityHeader(m.fieldValues('security-client')), policy);
   if (selected instanceof NoOffer) throw new Error(`no offer selected: ${selected.message}`);
   sink += selected.offer.spiC;
 }
 
-const offer = selectOffer(parseSecurityHeader(parseMessage(register).fields('security-client').map((f) => f.value)), policy);
+const offer = selectOffer(parseSecurityHeader(parseMessage(register).fieldValues('security-client')), policy);
 if (offer instanceof NoOffer) throw new Error(offer.message);
 
 const cases: Record<string, { label: string; key: string; run: () => void }> = {

@@ -49,7 +49,7 @@ function akaKeys(response: SipMessage): AkaKeys | undefined {
 }
 
 export function createSet(ctx: IpsecContext, flags: number, s: CreateSubject): Plan | CreateFailure {
-  const client = s.request.fields('security-client').map((f) => f.value);
+  const client = s.request.fieldValues('security-client');
   let selected;
   try {
     selected = selectOffer(parseSecurityHeader(client), ctx.selection);

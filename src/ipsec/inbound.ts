@@ -63,12 +63,12 @@ export interface VerifyFailure {
 
 export function verifyProtectedRegister(msg: SipMessage, o: ProtectedOrigin): VerifyFailure | undefined {
   const server = securityServerOf(o.set);
-  const verify = verifyMatchesServer(msg.fields('security-verify').map((f) => f.value), server);
+  const verify = verifyMatchesServer(msg.fieldValues('security-verify'), server);
   if (verify instanceof Mismatch) return { header: 'verify', code: verify.code, server };
   // Over a set already in use, the Security-Client offers the next set (a re-registration):
   // there is nothing to compare it with.
   if (o.set.confirmedAt !== 0) return undefined;
-  const digest = securityListDigest(msg.fields('security-client').map((f) => f.value));
+  const digest = securityListDigest(msg.fieldValues('security-client'));
   if (digest instanceof Mismatch) return { header: 'client', code: digest.code, server };
   return Buffer.compare(digest, o.set.clientDigest) === 0 ? undefined : { header: 'client', code: 'CHANGED', server };
 }

@@ -357,7 +357,7 @@ export class Ue {
 
   /** Reads the Security-Server, installs the UE's 4 SAs and 4 policies, opens the ports that use them. */
   async #install(challenge: SipMessage, offer: UeSecurityParams, keys: { ck: Buffer; ik: Buffer }): Promise<SaSet> {
-    const chosen = chooseSecurityServer(challenge.fields('security-server').map((f) => f.value), this.#o.offers);
+    const chosen = chooseSecurityServer(challenge.fieldValues('security-server'), this.#o.offers);
     if (chosen instanceof ServerProblem) throw new UeError(chosen.code, chosen.message, { status: 401 });
     this.#onEvent({ event: 'security-server', value: securityVerifyValue(chosen.values), alg: chosen.alg, ealg: chosen.ealg });
     const params = agreedTunnel(offer, chosen, { ueAddr: this.#o.addr, pcscfAddr: this.#o.pcscf.addr }, keys, this.#o.marker);

@@ -56,11 +56,11 @@ function secAgreeRequired(msg: SipMessage, ctx: PcscfContext): Rejection {
 /** What a REGISTER from a UE asks of security agreement: forwarded for IPsec, forwarded unprotected, or answered here. */
 export function registerSecurity(msg: SipMessage, rx: RxInfo, ctx: PcscfContext): { ipsec: boolean } | Rejection {
   if (ctx.ipsec === undefined) return { ipsec: false };
-  const client = msg.fields('security-client');
+  const client = msg.fieldValues('security-client');
   if (client.length === 0) return ctx.config.security.require_sec_agree ? secAgreeRequired(msg, ctx) : { ipsec: false };
   let selected: Selected | NoOffer;
   try {
-    selected = selectOffer(parseSecurityHeader(client.map((f) => f.value)), ctx.selection);
+    selected = selectOffer(parseSecurityHeader(client), ctx.selection);
   } catch (e) {
     if (e instanceof SecAgreeError) return reject(400, 'malformed', 'Invalid Security-Client');
     throw e;

@@ -72,6 +72,10 @@ export function parseSecurityHeader(values: readonly string[]): SecMechanism[] {
   return out;
 }
 
+// The offsets of one mechanism are gathered in scratch space (parsing is synchronous) and copied
+// once, with one native slice, instead of growing an array parameter by parameter.
+const scratch: number[] = [];
+
 function parseLine(v: string, line: number, out: SecMechanism[]): void {
   const length = v.length;
   let pos = skipWhitespace(v, 0);
@@ -82,7 +86,7 @@ function parseLine(v: string, line: number, out: SecMechanism[]): void {
     if (pos === start) throw syntax(`expected a mechanism name, found ${describe(v, pos)}`, line, pos);
     const name = v.slice(start, pos);
     let end = pos;
-    const spans: number[] = [];
+    let n = 0;
     let q: number | undefined;
     // The character at pos is read once per step: most separators come without whitespace.
     let c = v.charCodeAt(pos);
@@ -110,9 +114,13 @@ function parseLine(v: string, line: number, out: SecMechanism[]): void {
         if (q !== undefined) throw new SecAgreeError('SECAGREE_BAD_QVALUE', `mechanism ${name} has more than one q parameter`, line, nameStart);
         q = parseQValue(valueStart < 0 ? null : v.slice(valueStart, end), line, nameStart);
       }
-      spans.push(nameStart, nameEnd, valueStart, end);
+      scratch[n] = nameStart;
+      scratch[n + 1] = nameEnd;
+      scratch[n + 2] = valueStart;
+      scratch[n + 3] = end;
+      n += 4;
     }
-    out.push(new SecMechanism(name, v, spans, q, start, end));
+    out.push(new SecMechanism(name, v, scratch.slice(0, n), q, start, end));
     if (pos === length) return;
     if (c !== 0x2c /* , */) throw syntax(`expected ";" or "," after ${name}, found ${describe(v, pos)}`, line, pos);
     pos = skipWhitespace(v, pos + 1);

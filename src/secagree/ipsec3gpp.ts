@@ -75,17 +75,17 @@ const MAX_PORT_DIGITS = 10;
 const ALG = 0, EALG = 1, PROT = 2, MOD = 3, SPI_C = 4, SPI_S = 5, PORT_C = 6, PORT_S = 7;
 const PARAM_NAMES = ['alg', 'ealg', 'prot', 'mod', 'spi-c', 'spi-s', 'port-c', 'port-s'];
 
-/** The slot of the parameter named s[start, end), or -1: the length picks at most two candidates. */
+/** The slot of the parameter named s[start, end), or -1: the length and one octet pick the one candidate. */
 function paramSlot(s: string, start: number, end: number): number {
-  let a: number, b: number;
+  let slot: number;
   switch (end - start) {
-    case 3: a = ALG; b = MOD; break;
-    case 4: a = EALG; b = PROT; break;
-    case 5: a = SPI_C; b = SPI_S; break;
-    case 6: a = PORT_C; b = PORT_S; break;
+    case 3: slot = (s.charCodeAt(start) | 0x20) === 0x61 /* a */ ? ALG : MOD; break;
+    case 4: slot = (s.charCodeAt(start) | 0x20) === 0x65 /* e */ ? EALG : PROT; break;
+    case 5: slot = (s.charCodeAt(end - 1) | 0x20) === 0x63 /* c */ ? SPI_C : SPI_S; break;
+    case 6: slot = (s.charCodeAt(end - 1) | 0x20) === 0x63 /* c */ ? PORT_C : PORT_S; break;
     default: return -1;
   }
-  return regionEqualsIgnoreCase(s, start, end, PARAM_NAMES[a]!) ? a : regionEqualsIgnoreCase(s, start, end, PARAM_NAMES[b]!) ? b : -1;
+  return regionEqualsIgnoreCase(s, start, end, PARAM_NAMES[slot]!) ? slot : -1;
 }
 
 /** Reads mechanism `m` (at position `index` of its list) as an ipsec-3gpp offer. */

@@ -50,9 +50,10 @@ export function selectOffer(offers: readonly SecMechanism[], policy: SelectionPo
   const wantEalg = policy.preferredEalg;
   const hasPreference = wantAlg !== undefined || wantEalg !== undefined;
   let lastUsable: IpsecOffer | null = null;
-  let lastPreferred: IpsecOffer | null = null;
   let rejections: OfferRejection[] | null = null;
-  for (let i = 0; i < offers.length; i++) {
+  // From the last offer back, the first usable one is the last usable one (and the first matching
+  // the preferences the last such): the offers before it need not be read.
+  for (let i = offers.length - 1; i >= 0; i--) {
     const offer = toIpsecOffer(offers[i]!, i);
     const refused = offer instanceof OfferRejection ? offer : policyRejection(offer, policy);
     if (refused !== null) {
@@ -60,14 +61,14 @@ export function selectOffer(offers: readonly SecMechanism[], policy: SelectionPo
       continue;
     }
     const usable = offer as IpsecOffer;
-    lastUsable = usable;
-    if (hasPreference && (wantAlg === undefined || usable.alg === wantAlg) && (wantEalg === undefined || usable.ealg === wantEalg)) {
-      lastPreferred = usable;
+    if (!hasPreference || ((wantAlg === undefined || usable.alg === wantAlg) && (wantEalg === undefined || usable.ealg === wantEalg))) {
+      return { offer: usable, preferred: hasPreference };
     }
+    lastUsable ??= usable;
   }
-  if (lastPreferred !== null) return { offer: lastPreferred, preferred: true };
   if (lastUsable !== null) return { offer: lastUsable, preferred: false };
   if (rejections === null) return new NoOffer('NO_IPSEC_OFFER', []);
+  rejections.reverse();
   return new NoOffer(rejections[rejections.length - 1]!.code, rejections);
 }
 

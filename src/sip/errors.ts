@@ -44,6 +44,11 @@ export function badHeader(header: string, what = `Invalid ${header}`): SipError 
   return new SipError('SIP_BAD_HEADER', 400, what, header);
 }
 
+/** A 400 for a header line that is not name HCOLON value (RFC 3261 §7.3.1). */
+export function malformedLine(): SipError {
+  return new SipError('SIP_BAD_HEADER', 400, 'Malformed Header Line');
+}
+
 /** A 500 for a value handed to an editor or builder that would corrupt the message. */
 export function badArgument(what: string): SipError {
   return new SipError('SIP_BAD_ARGUMENT', 500, what);

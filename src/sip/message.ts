@@ -2,10 +2,10 @@
 // values indexMessage read, and typed accessors that parse the rest on first use and cache it.
 
 import { type AuthHeader, parseAuth } from './auth.js';
-import { TOKEN, equalsLower, isAll, unfold } from './chars.js';
+import { TOKEN, equalsLower, isAll, scan, unfold } from './chars.js';
 import { type Contact, parseContact } from './contact.js';
 import { MessageEditor } from './edit.js';
-import { SipError, badArgument, badHeader } from './errors.js';
+import { SipError, badArgument, badHeader, malformedLine } from './errors.js';
 import { HEADER_ID, canonicalHeaderName, canonicalNameOf, headerIdAt, headerIdOf } from './header-names.js';
 import { splitList } from './list.js';
 import { type NameAddr, parseNameAddr } from './name-addr.js';
@@ -201,6 +201,11 @@ export class SipMessage {
     return end - start < 13 ? this.text.slice(start, end) : this.raw.toString('latin1', start, end);
   }
 
+  /** The value of the field whose row starts at `row`, folds made one SP. */
+  private valueAt(row: number): string {
+    return unfold(this.decode(this.index[row + F_VALUE_START]!, this.index[row + F_VALUE_END]!));
+  }
+
   /** The header field at position i (0 <= i < fieldCount). */
   fieldAt(i: number): HeaderField {
     const cached = this.fieldObjects?.[i];
@@ -217,7 +222,7 @@ export class SipMessage {
     const field: HeaderField = {
       name,
       canonical: id !== 0 ? canonicalNameOf(id) : name.toLowerCase(),
-      value: unfold(this.decode(valueStart, valueEnd)),
+      value: this.valueAt(row),
       start,
       end: x[row + F_END]!,
       valueStart,
@@ -271,6 +276,16 @@ export class SipMessage {
     const key = nameKey(name);
     const out: HeaderField[] = [];
     for (let i = 0; i < this.fieldCount; i++) if (this.matches(i, key)) out.push(this.fieldAt(i));
+    return out;
+  }
+
+  /** The value of every field of this header, in order: fields(name) without building the field objects. */
+  fieldValues(name: string): string[] {
+    const key = nameKey(name);
+    const out: string[] = [];
+    for (let i = 0; i < this.fieldCount; i++) {
+      if (this.matches(i, key)) out.push(this.fieldObjects?.[i]?.value ?? this.valueAt(i * F_STRIDE));
+    }
     return out;
   }
 
@@ -332,11 +347,21 @@ export class SipMessage {
   }
 
   /**
-   * Parses every header a proxy step reads (Request-URI, Via, From, To, Max-Forwards), so that
-   * their accessors never throw afterwards; throws the SipError of the first malformed one.
+   * Checks what indexing took on trust (every header name is a token, every CR of the header
+   * section ends a line) and parses every header a proxy step reads (Request-URI, Via, From, To,
+   * Max-Forwards), so that their accessors never throw afterwards; throws the SipError of the
+   * first fault.
    */
   validate(): this {
     if (this.isRequest) this.requestUriParsed();
+    const x = this.index;
+    for (let row = 0; row < this.fieldCount * F_STRIDE; row += F_STRIDE) {
+      if (scan(this.text, x[row + F_START]!, x[row + F_NAME_END]!, TOKEN) !== x[row + F_NAME_END]) throw malformedLine();
+    }
+    const headerEnd = this.bodyStartValue - 2;
+    for (let cr = this.text.indexOf('\r', this.fieldCount === 0 ? headerEnd : x[F_START]!); cr >= 0 && cr < headerEnd; cr = this.text.indexOf('\r', cr + 2)) {
+      if (this.text.charCodeAt(cr + 1) !== 0x0a) throw new SipError('SIP_BAD_HEADER', 400, 'Bare CR or LF in Header Section');
+    }
     this.vias();
     this.from();
     this.to();

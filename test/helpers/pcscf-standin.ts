@@ -125,8 +125,8 @@ export class PcscfStandin {
     if (msg.method === 'REGISTER') {
       // TS 33.203 §7.2 / Annex H: Security-Verify mirrors the Security-Server; the REGISTER answering
       // the challenge repeats the Security-Client that was challenged.
-      const verify = verifyMatchesServer(msg.fields('security-verify').map((f) => f.value), set.server);
-      const client = set.state === 'temporary' ? sameSecurityClient(set.client, msg.fields('security-client').map((f) => f.value)) : true;
+      const verify = verifyMatchesServer(msg.fieldValues('security-verify'), set.server);
+      const client = set.state === 'temporary' ? sameSecurityClient(set.client, msg.fieldValues('security-client')) : true;
       if (verify !== true || client !== true) {
         this.log.verifyMismatches++;
         return this.#node.reply(tx, 494, 'Security Agreement Required', undefined, back);
@@ -142,7 +142,7 @@ export class PcscfStandin {
 
   async #register(msg: SipMessage, rx: RxInfo, tx: ServerTransaction, over: StandinSet | undefined): Promise<void> {
     const back = over === undefined ? undefined : symmetric(rx);
-    const clientValues = msg.fields('security-client').map((f) => f.value);
+    const clientValues = msg.fieldValues('security-client');
     let offer: IpsecOffer | undefined;
     if (clientValues.length > 0) {
       const selected = selectOffer(parseSecurityHeader(clientValues), ALL_ALGORITHMS);

@@ -28,7 +28,7 @@ function answer(req: SipMessage, status: string, headers: string[]): string {
   return [`SIP/2.0 ${status}`, ...copy, ...headers, 'Content-Length: 0', '', ''].join('\r\n');
 }
 
-const header = (m: SipMessage, name: string): string[] => m.fields(name).map((f) => f.value);
+const header = (m: SipMessage, name: string): string[] => m.fieldValues(name);
 
 test('the unprotected REGISTER and, after the 401, the protected one: every header TS 24.229 §5.1.1.2 and TS 33.203 §7 ask for', async () => {
   const pcscf = await UdpPeer.open(ADDR, 5060);
