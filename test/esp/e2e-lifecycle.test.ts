@@ -10,13 +10,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  espPcscfConfig, impuOf, kernel, marked, register, reportFailure, settle, socatSend, startPcscf, startScscf, startUe, STEP_MS,
+  espPcscfConfig, impuOf, kernel, marked, register, reportFailure, socatSend, startPcscf, startScscf, startUe, STEP_MS,
   type KernelView, type LabUe,
 } from '../helpers/esp-lab.js';
 import { createLabNet } from '../helpers/lab-net.js';
 import type { LabProcess } from '../helpers/lab-process.js';
 import { sampleValue, type PcscfProcess, type Sample } from '../helpers/pcscf-process.js';
 import { PENDING_SECONDS } from '../../src/pcscf/bindings.js';
+import { settle } from '../helpers/poll.js';
 
 const SPI_START = 5000;
 // Short enough for the test to wait out, long enough for a UE in a loaded VM to send its protected
@@ -48,7 +49,7 @@ async function ue(o: Parameters<typeof startUe>[1]): Promise<LabUe> {
  * became of its set.
  */
 async function assertNothingOurs(aor: string): Promise<void> {
-  const left = await settle(() => marked(kernel(net.pcscf)), (v) => v.sas.length === 0 && v.policies.length === 0);
+  const left = await settle(() => marked(kernel(net.pcscf)), (v) => v.sas.length === 0 && v.policies.length === 0, STEP_MS);
   assert.equal(left, NONE, 'SAs or policies of ours left');
   const bindings = await pcscf.bindings(aor) as { state: string; sa?: unknown; previousSa?: unknown }[];
   assert.equal(bindings.filter((b) => b.state !== 'pending' || b.sa !== undefined || b.previousSa !== undefined), [], 'a binding with a set is left');

@@ -12,12 +12,13 @@ import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  espPcscfConfig, kernel, marked, packets, register, reportFailure, settle, socatSend, spisOf, startPcscf, startScscf, startUe, STEP_MS, xfrmStat,
+  espPcscfConfig, kernel, marked, packets, register, reportFailure, socatSend, spisOf, startPcscf, startScscf, startUe, STEP_MS, xfrmStat,
   type KernelView, type LabUe,
 } from '../helpers/esp-lab.js';
 import { createLabNet } from '../helpers/lab-net.js';
 import type { LabEvent, LabProcess } from '../helpers/lab-process.js';
 import { sampleValue, type PcscfProcess, type Sample } from '../helpers/pcscf-process.js';
+import { settle } from '../helpers/poll.js';
 
 const SPI_START = 4000;
 const net = createLabNet('e2e-tr');
@@ -77,7 +78,7 @@ for (const [name, transport, family] of [['alice', 'udp', 4], ['bob', 'tcp', 6]]
     current.set(ue, installed);
     const spis = sorted(spisOf(installed));
     // The forged attempt's unconfirmed set goes when this registration replaces it.
-    const { ue: ueSide, pc } = await settle(() => sides(ue), (s) => s.pc.sas.length === 4);
+    const { ue: ueSide, pc } = await settle(() => sides(ue), (s) => s.pc.sas.length === 4, STEP_MS);
     assert.equal(sorted(pc.sas.map((s) => s.spi)), spis, 'the P-CSCF holds exactly the agreed SAs');
     assert.equal(sorted(ueSide.sas.map((s) => s.spi)), spis, 'the UE holds exactly the agreed SAs');
     assert.is(pc.policies.length, 4);
@@ -196,7 +197,7 @@ for (const name of ['alice', 'bob'] as const) {
     assert.is(installed['portPs'], old['portPs'], 'port_ps kept (ipsec_reuse_server_port)');
     assert.is.not(installed['portUc'], old['portUc'], 'new port_uc');
     const spis = sorted(spisOf(installed));
-    const { ue: ueSide, pc } = await settle(() => sides(ue), (s) => s.pc.sas.length === 4 && s.ue.sas.length === 4);
+    const { ue: ueSide, pc } = await settle(() => sides(ue), (s) => s.pc.sas.length === 4 && s.ue.sas.length === 4, STEP_MS);
     assert.equal(sorted(pc.sas.map((s) => s.spi)), spis, 'the P-CSCF holds only the new SAs');
     assert.equal(sorted(ueSide.sas.map((s) => s.spi)), spis, 'the UE holds only the new SAs');
     assert.is(pc.policies.length, 4);
@@ -209,7 +210,7 @@ for (const name of ['alice', 'bob'] as const) {
 
 test('de-registration leaves no SA, policy, SPI pair or binding on either side', async () => {
   for (const ue of [alice, bob]) await ue.proc.command({ cmd: 'deregister' }, 'deregistered', STEP_MS);
-  const pc = await settle(() => kernel(net.pcscf), (v) => v.sas.length === 0 && v.policies.length === 0);
+  const pc = await settle(() => kernel(net.pcscf), (v) => v.sas.length === 0 && v.policies.length === 0, STEP_MS);
   assert.equal(pc, { sas: [], policies: [] });
   assert.equal(kernel(net.ue), { sas: [], policies: [] });
   assert.equal(await pcscf.bindings(), []);

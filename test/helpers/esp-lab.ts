@@ -157,20 +157,6 @@ export function xfrmStat(ns: Netns): Record<string, number> {
 }
 
 /**
- * Polls `read` every 200 ms until `done` holds or `timeoutMs` passes, and returns the last value:
- * the caller asserts on it, so a failure shows what was there. For state that settles
- * asynchronously (teardown after a delay, a sweep once a second), never for speed.
- */
-export async function settle<T>(read: () => T | Promise<T>, done: (v: T) => boolean, timeoutMs = STEP_MS): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v) || Date.now() >= end) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/**
  * Runs a suite's set-up, printing its failure: uvu runs no test after a failing before() hook and
  * swallows the error, so without this a run only says "0 / N".
  */

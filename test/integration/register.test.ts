@@ -8,8 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { countRequests, countResponses, loggedMessages } from '../helpers/sipp.js';
 import {
-  MetricDelta, aorOf, closeLab, eventually, labPath, register, startLab, stopCleanly, uePair, type Family, type Lab,
+  MetricDelta, aorOf, closeLab, labPath, register, startLab, stopCleanly, uePair, type Family, type Lab,
 } from './support.js';
+import { settle } from '../helpers/poll.js';
 
 let lab: Lab | undefined;
 
@@ -70,10 +71,8 @@ async function cycle(user: string, family: Family, transport: 'u1' | 't1'): Prom
   let seen: Record<string, unknown> | undefined;
   // The pauses between register, re-register and de-register leave time to look at the binding.
   const flow = uePair(l(), 'ue-register-cycle.xml', 'registrar-cycle.xml', { user, family, transport, port: 5070, pauseMs: 2000 });
-  const watch = eventually(async () => {
-    const [b] = await l().pcscf.bindings(aorOf(user));
-    return b?.state === 'registered' ? b : undefined;
-  }, 15_000).then((b) => { seen = b; });
+  const watch = settle(async () => (await l().pcscf.bindings(aorOf(user)))[0], (b) => b?.state === 'registered', 15_000, 100)
+    .then((b) => { seen = b?.state === 'registered' ? b : undefined; });
   const { ue, core } = await flow;
   await watch;
   await m.end(l());

@@ -6,7 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SipPeer, type Received } from '../helpers/sip-peer.js';
-import { MetricDelta, closeLab, eventually, register, startLab, stopCleanly, type Lab } from './support.js';
+import { MetricDelta, closeLab, register, startLab, stopCleanly, type Lab } from './support.js';
+import { settle } from '../helpers/poll.js';
 
 let lab: Lab | undefined;
 let ue: SipPeer | undefined;
@@ -145,10 +146,10 @@ test('over TCP: a malformed request gets 400 on its connection, a broken stream 
   assert.is(first!.from, second!.from, 'both on the same connection');
   // A negative Content-Length leaves no way to find the next message: the connection is closed.
   await u().tcpSend('conn2', l().net.addr.ue4, l().net.addr.pcscfUe4, 5060, tcpRequest({}).replace('Content-Length: 0', 'Content-Length: -5'));
-  const closed = await eventually(async () => {
+  const closed = await settle(async () => {
     const s = await l().pcscf.metrics();
-    return s.some((x) => x.name === 'pcscf_tcp_connections_closed_total' && x.labels.reason === 'framing' && x.value > 0) ? true : undefined;
-  }, 5000);
+    return s.some((x) => x.name === 'pcscf_tcp_connections_closed_total' && x.labels.reason === 'framing' && x.value > 0);
+  }, Boolean, 5000, 100);
   assert.ok(closed, 'closed for its framing');
   await m.end(l());
 
@@ -183,7 +184,7 @@ test('SIGTERM with a REGISTER in progress: new requests 503 with Retry-After, th
     assert.ok(await sink.wait('^REGISTER ', 0, 3000), 'the REGISTER reached the registrar, which keeps it unanswered');
 
     const exit = stopCleanly(l());
-    const draining = await eventually(async () => ((await l().pcscf.get('/health')).status === 503 ? true : undefined), 6000);
+    const draining = await settle(async () => (await l().pcscf.get('/health')).status === 503, Boolean, 6000, 100);
     assert.ok(draining, '/health says 503 while draining');
     const refused = await exchange(request('REGISTER'));
     assert.is(statusOf(refused), 503, 'a new request while draining');

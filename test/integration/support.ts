@@ -7,6 +7,7 @@ import { createLabNet, labPcscfConfig, type LabNet, type LabPcscfOptions } from 
 import { PcscfProcess, sampleValue, type Sample } from '../helpers/pcscf-process.js';
 import type { Netns } from '../helpers/netns.js';
 import { describe, runSipp, startSipp, type SippOptions, type SippResult, type SippRun, type SippTransport } from '../helpers/sipp.js';
+import { settle } from '../helpers/poll.js';
 
 export interface Lab {
   readonly net: LabNet;
@@ -131,7 +132,7 @@ export function coreSipp(lab: Lab, scenario: string, calls = 1, keys?: Record<st
 /** Waits until something listens on transport addr:port inside `ns` (a SIPp that has just been started). */
 export async function listening(ns: Netns, transport: 'udp' | 'tcp', addr: string, port: number): Promise<void> {
   const local = `${addr.includes(':') ? `[${addr}]` : addr}:${port} `;
-  const ok = await eventually(async () => (ns.exec('ss', '-H', '-l', '-n', transport === 'udp' ? '-u' : '-t').includes(local) ? true : undefined), 10_000);
+  const ok = await settle(() => ns.exec('ss', '-H', '-l', '-n', transport === 'udp' ? '-u' : '-t').includes(local), Boolean, 10_000, 100);
   assert.ok(ok, `something listens on ${transport} ${local}in ${ns.name}`);
 }
 
@@ -176,12 +177,3 @@ export function register(lab: Lab, u: UeRun): Promise<{ ue: SippResult; core: Si
   return uePair(lab, 'ue-register.xml', 'registrar.xml', u);
 }
 
-/** Polls `probe` until it returns a value other than undefined, or gives up after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

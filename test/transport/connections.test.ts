@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import type { RxInfo, Target } from '../../src/engine/plan.js';
 import { Transports } from '../../src/transport/transports.js';
 import { ownNetns } from '../helpers/own-netns.js';
-import { errors, OPTIONS, Recorder, sip, sockets, TcpClient, TcpPeer, tick, until } from './fixtures.js';
+import { errors, OPTIONS, Recorder, sip, sockets, TcpClient, TcpPeer, tick } from './fixtures.js';
+import { until } from '../helpers/poll.js';
 
 const V4 = '10.73.0.1';
 const UE = '10.73.0.2';

@@ -60,15 +60,6 @@ export function sip(tag: string, bodyLength = 0): string {
     `Call-ID: ${tag}\r\nCSeq: 1 MESSAGE\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 }
 
-/** Resolves once `cond()` holds; rejects after `timeoutMs` (a bound for failures, not a timing assertion). */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A TCP server standing in for a UE or a core node: records each accepted connection and what it read. */

@@ -10,7 +10,8 @@ import type { RxInfo } from '../../src/engine/plan.js';
 import { Transports } from '../../src/transport/transports.js';
 import { createNetns, vethPair } from '../helpers/netns.js';
 import { ownNetns } from '../helpers/own-netns.js';
-import { errors, OPTIONS, Recorder, sip, sockets, TcpClient, TcpPeer, tick, until } from './fixtures.js';
+import { errors, OPTIONS, Recorder, sip, sockets, TcpClient, TcpPeer, tick } from './fixtures.js';
+import { until } from '../helpers/poll.js';
 
 const V4 = '10.74.0.1';
 const V6 = 'fd00:74::1';

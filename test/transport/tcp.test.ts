@@ -11,7 +11,8 @@ import { planSockets, SocketTable } from '../../src/transport/sockets.js';
 import { Transports } from '../../src/transport/transports.js';
 import { createNetns, vethPair } from '../helpers/netns.js';
 import { ownNetns } from '../helpers/own-netns.js';
-import { errors, OPTIONS, Recorder, sip, sockets, TcpClient, TcpPeer, tick, until } from './fixtures.js';
+import { errors, OPTIONS, Recorder, sip, sockets, TcpClient, TcpPeer, tick } from './fixtures.js';
+import { until } from '../helpers/poll.js';
 
 const V4 = '10.72.0.1';
 const UE4 = '10.72.0.2';

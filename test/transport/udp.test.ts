@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Transports } from '../../src/transport/transports.js';
 import { ownNetns } from '../helpers/own-netns.js';
-import { errors, OPTIONS, Recorder, sip, sockets, tick, until } from './fixtures.js';
+import { errors, OPTIONS, Recorder, sip, sockets, tick } from './fixtures.js';
+import { until } from '../helpers/poll.js';
 
 await ownNetns('tr-udp', (ns) => {
   ns.ip('addr', 'add', '10.71.0.1/32', 'dev', 'lo');
