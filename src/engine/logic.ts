@@ -89,7 +89,7 @@ function workerFilename(): string {
  * finishes a batch then goes on at once, instead of sleeping until the main thread has heard back
  * and handed it the next: on a busy host each of those wake-ups waits for a CPU, and a worker
  * given one batch at a time sat idle for more than half of every round trip (pcscf_pool_utilization
- * 43-45% while a batch was out nearly all the time, at 1300-2000 registrations/s on 2 loaded CPUs).
+ * 43-45% while a batch was out all the time, at 1300-2000 registrations/s on 2 loaded CPUs).
  */
 const BATCHES_PER_WORKER = 2;
 
