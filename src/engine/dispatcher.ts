@@ -7,24 +7,22 @@
 // Measured on a loaded 2-core host (bench/pool.ts): a round trip to a pool worker costs 50-140 us
 // of CPU (both threads), while deciding an OPTIONS costs ~7 us, so batches of one message cost
 // several times the work they carry. Hence:
-// - no more batches are out at once than the logic's concurrency (two per pool worker: the one it
-//   decides and the next, so that it goes on without waiting for this thread; logic.ts): what
-//   arrives while they are busy waits here and leaves as one batch when one comes back, instead
+// - no more batches are out at once than the logic can decide at once (one per pool worker):
+//   what arrives while they are busy waits here and leaves as one batch when one is free, instead
 //   of queueing in the pool as many small tasks, each paying its own hand-off;
 // - a batch is worth a hand-off from a quarter of `batchMax` on. A smaller one, while no batch is
 //   out, is decided here in the main thread (the pool's own logic, on the same shared memory):
 //   under light load a pool worker would cost this thread more to wake and to hear back from than
 //   deciding itself. While a batch is out, what arrives waits for it (a few hundred
-//   microseconds) and goes together; a further batch goes out (to another worker, or to wait
-//   behind the one a worker decides) only when it is worth its hand-off, so workers join as the
-//   backlog grows and batches grow with the load by themselves.
+//   microseconds) and goes together; a further worker is woken only for a batch worth its
+//   hand-off, so workers join as the backlog grows and batches grow with the load by themselves.
 // With the inline logic alone (workers: 0) every batch is decided synchronously in this thread.
 
 import type { Batch, BatchResult, Inbound, LogEvent, Plan } from './plan.js';
 
 /** Runs the P-CSCF logic: inline, or on the worker pool. */
 export interface Logic {
-  /** How many batches may be out at once: inline one; a pool two per worker (see PoolLogic). */
+  /** How many batches the logic decides at once (pool threads); more would only queue inside it. */
   readonly concurrency: number;
   /** Which thread decides: this one, or pool workers (pcscf_logic_messages_total). */
   readonly thread: 'main' | 'worker';
@@ -95,8 +93,8 @@ export class Dispatcher {
 
   /**
    * Hands out what waits: a batch too small for a hand-off to the inline logic when nothing is
-   * out, otherwise to an idle logic whatever it is, and beside a batch already out only one worth
-   * its hand-off.
+   * out, otherwise to an idle logic whatever it is, to a further free worker only a batch worth
+   * waking it for.
    */
   #drain(): void {
     while (this.#pending.length > 0) {

@@ -84,18 +84,8 @@ function workerFilename(): string {
   return new URL(ts ? '../workers/pcscf-worker.boot.mjs' : '../workers/pcscf-worker.js', import.meta.url).pathname;
 }
 
-/**
- * Batches out per pool worker: the one it decides and the next, waiting in its port. A worker that
- * finishes a batch then goes on at once, instead of sleeping until the main thread has heard back
- * and handed it the next: on a busy host each of those wake-ups waits for a CPU, and a worker
- * given one batch at a time sat idle for more than half of every round trip (pcscf_pool_utilization
- * 43-45% while a batch was out all the time, at 1300-2000 registrations/s on 2 loaded CPUs).
- */
-const BATCHES_PER_WORKER = 2;
-
 export class PoolLogic implements Logic {
   readonly #pool: Piscina<Batch, BatchResult>;
-  readonly #threads: number;
   readonly concurrency: number;
   readonly thread = 'worker';
   readonly #startedAt = performance.now();
@@ -106,8 +96,7 @@ export class PoolLogic implements Logic {
 
   private constructor(pool: Piscina<Batch, BatchResult>, threads: number) {
     this.#pool = pool;
-    this.#threads = threads;
-    this.concurrency = threads * BATCHES_PER_WORKER;
+    this.concurrency = threads;
   }
 
   /** Starts `threads` workers and waits until each has built its context (a bad setup fails here, not on the first message). */
@@ -118,9 +107,8 @@ export class PoolLogic implements Logic {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
-      // The dispatcher keeps BATCHES_PER_WORKER batches out per worker at most; piscina posts each
-      // to a worker at once rather than holding it until the worker is free.
-      concurrentTasksPerWorker: BATCHES_PER_WORKER,
+      // Batches are the unit of work: more than one in flight per worker only adds queueing inside it.
+      concurrentTasksPerWorker: 1,
       // No queue limit of piscina's own: the dispatcher bounds what waits (workers.max_in_flight
       // messages, new requests answered 503 beyond it), while a batch refused here would fail every
       // message in it (500). With 'auto' (threads squared) a loaded host failed REGISTERs at 200/s.
@@ -154,11 +142,11 @@ export class PoolLogic implements Logic {
     const now = performance.now();
     const { at, busyMs } = this.#window;
     this.#window = { at: now, busyMs: this.#busyMs };
-    return now > at ? Math.min(1, (this.#busyMs - busyMs) / ((now - at) * this.#threads)) : 0;
+    return now > at ? Math.min(1, (this.#busyMs - busyMs) / ((now - at) * this.concurrency)) : 0;
   }
 
   stats(): PoolStats {
-    const wall = (performance.now() - this.#startedAt) * this.#threads;
+    const wall = (performance.now() - this.#startedAt) * this.concurrency;
     return { threads: this.#pool.threads.length, utilization: wall > 0 ? Math.min(1, this.#busyMs / wall) : 0, completed: this.#pool.completed, queued: this.#pool.queueSize };
   }
 

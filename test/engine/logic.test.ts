@@ -26,20 +26,6 @@ test('batches beyond the threads are queued, not refused (the dispatcher bounds 
   }
 });
 
-test('a worker is handed the next batch while it decides one: two out per worker, none queued in piscina', async () => {
-  const pool = await PoolLogic.start(init, 1);
-  try {
-    assert.is(pool.concurrency, 2);
-    const out = [pool.run({ messages: [] }), pool.run({ messages: [] })];
-    assert.is(pool.stats().queued, 0, 'the second batch was posted to the busy worker, not held back');
-    const third = pool.run({ messages: [] });
-    assert.is(pool.stats().queued, 1, 'beyond two per worker piscina holds it');
-    assert.is((await Promise.all([...out, third])).length, 3);
-  } finally {
-    await pool.close();
-  }
-});
-
 test('utilization: the time the workers report deciding, over the wall time since the previous reading', async () => {
   const pool = await PoolLogic.start(init, 1);
   try {
