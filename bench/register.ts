@@ -272,7 +272,7 @@ for (const workers of POOLS) {
     console.log(`  workers: ${workers}: no rate passed in any run`);
     continue;
   }
-  const of = (f: (s: Step) => number): string => `${median(t.map(f))} [${Math.min(...t.map(f))}-${Math.max(...t.map(f))}]`;
+  const of = (f: (s: Step) => number): string => `${round(median(t.map(f)), 2)} [${Math.min(...t.map(f))}-${Math.max(...t.map(f))}]`;
   console.log(`  workers: ${workers}: ${of((s) => s.rate)} reg/s; CPU ${of((s) => s.pcscfCpu)}%; p50 ${of((s) => s.p50)} ms; p99 ${of((s) => s.p99)} ms; decided by workers ${of((s) => s.workerShare)}%   (runs: ${rates.join(', ')})`);
   emit('register_max_rate_median', { workers, value: median(rates), unit: 'reg/s', min: Math.min(...rates), max: Math.max(...rates), runs: rates.length });
 }
