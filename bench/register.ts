@@ -4,17 +4,21 @@
 // namespaces of the integration lab, at rising rates, for `workers: 0` (the logic inline) and for
 // the worker pool, in one run.
 //
-//   npx tsx bench/register.ts [--runs 3] [--pools 0,2] [--step-s 4] [--rates 100,200,...]
+//   npx tsx bench/register.ts [--runs 3] [--pools 0,N] [--step-s 4] [--rates 100,200,...]
 //   npm run bench:register
 //
-// After a warm-up (2 s at 100/s, not counted), each step offers `rate` registrations per second
+// N defaults to the default workers.pool_size of this machine (one less than its CPUs, at least 1).
+// After a warm-up (3 s at 200/s, then 3 s at 1000/s, so that the pool workers' code is as
+// optimised as the main thread's; not counted), each step offers `rate` registrations per second
 // for `step-s` seconds (SIPp -r, -m). A step passes when under 0.1% of its calls failed (a call
 // fails on an unexpected answer or after 4 s without one) and the registrations completed at 95%
 // of the rate or more (first to last completion). SIPp measures response times in whole
 // milliseconds: 0 means under 1 ms. Per configuration and run it prints
 // the highest passing rate, the P-CSCF's CPU over that step (utime + stime of the whole process
 // from /proc/<pid>/stat, all threads, per second of wall time: 100% = one core) and p50 / p99 of
-// the whole registration, first REGISTER to 200 (SIPp rtd, every call from -trace_rtt). Both
+// the whole registration, first REGISTER to 200 (SIPp rtd, every call from -trace_rtt), and the
+// share of the decisions that pool workers took (pcscf_logic_messages_total: with a pool, a batch
+// too small for a hand-off is decided in the main thread). Both
 // configurations run side by side, each in a lab of its own, and take every rate in turn (the
 // order alternating), so that they meet the same background load; a failing rate is tried once
 // more, and a second failure ends that configuration's climb. The summary gives the median and
@@ -25,9 +29,10 @@
 // configuration, and SIPp's own CPU beside the P-CSCF's, so that a figure limited by SIPp or by a
 // busy host can be told apart. Lines `BENCH {json}` are for machines.
 
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
+import { defaultPoolSize } from '../src/config/schema.js';
 import { createLabNet, labPcscfConfig, type LabNet } from '../test/helpers/lab-net.js';
-import { PcscfProcess } from '../test/helpers/pcscf-process.js';
+import { PcscfProcess, sampleValue } from '../test/helpers/pcscf-process.js';
 import { cpuSeconds } from '../test/helpers/proc-stat.js';
 import { describe, startSipp, type SippRun } from '../test/helpers/sipp.js';
 
@@ -37,14 +42,19 @@ const opt = (name: string, def: string): string => {
   return i >= 0 ? args[i + 1]! : def;
 };
 const RUNS = Number(opt('runs', '3'));
-const POOLS = opt('pools', '0,2').split(',').map(Number);
+const POOLS = opt('pools', `0,${Math.max(1, defaultPoolSize(availableParallelism()))}`).split(',').map(Number);
 const STEP_S = Number(opt('step-s', '4'));
-const RATES = opt('rates', '100,200,300,400,600,800,1000,1300,1600,2000,2500,3000,4000').split(',').map(Number);
+// Finer near the top, where the two configurations part.
+const RATES = opt('rates', '200,400,700,1000,1300,1600,1800,2000,2200,2400,2600,2800,3000,3300,3600,4000').split(',').map(Number);
 const MAX_FAILED = 0.001;
 const MIN_ACHIEVED = 0.95;
 const RECV_TIMEOUT_MS = 4000;
-const WARMUP_RATE = 100;
-const WARMUP_S = 2;
+const WARMUP: readonly (readonly [rate: number, seconds: number])[] = [[200, 3], [1000, 3]];
+// SIPp's own socket buffers are 64 KB by default: the registrar (one socket) then drops the burst
+// of REGISTERs that one batch of plans sends (its UdpRcvbufErrors: hundreds to thousands per step
+// with the pool at 1600-2000/s, a few inline; none with 4 MB), and the drops, not the P-CSCF, set
+// the top rate. The kernel caps this at net.core.rmem_max / wmem_max.
+const SIPP_BUFFER = ['-buff_size', String(4 << 20)];
 
 interface Step {
   workers: number;
@@ -61,6 +71,8 @@ interface Step {
   registrarSippCpu: number;
   p50: number;
   p99: number;
+  /** Share of the step's decisions taken by pool workers (pcscf_logic_messages_total), in %. */
+  workerShare: number;
   passed: boolean;
 }
 
@@ -73,13 +85,23 @@ function emit(name: string, fields: Record<string, number | string | boolean>): 
   console.log(`BENCH ${JSON.stringify({ name, ...fields })}`);
 }
 
+/** Messages the P-CSCF logic has decided so far, in the main thread and in pool workers. */
+async function decided(pcscf: PcscfProcess): Promise<{ main: number; worker: number }> {
+  const samples = await pcscf.metrics();
+  return {
+    main: sampleValue(samples, 'pcscf_logic_messages_total', { thread: 'main' }),
+    worker: sampleValue(samples, 'pcscf_logic_messages_total', { thread: 'worker' }),
+  };
+}
+
 async function step(lab: LabNet, pcscf: PcscfProcess, registrarPid: number, workers: number, run: number, rate: number, prefix: number, seconds: number): Promise<Step> {
   const calls = rate * seconds;
+  const d0 = await decided(pcscf);
   const ue = startSipp({
     ns: lab.ue, scenario: 'ue-register-many.xml', localIp: lab.addr.ue4, remote: `${lab.addr.pcscfUe4}:5060`, transport: 'un',
     // A user prefix per step: every call of the whole run registers a subscriber of its own.
     service: `s${prefix}u`, calls, rate, ratePeriodMs: 1000, rtt: true, traceMessages: false, recvTimeoutMs: RECV_TIMEOUT_MS,
-    timeoutS: seconds * 4 + 20, extraArgs: ['-nd', '-au', 'bench@ims.example', '-ap', 'secret'],
+    timeoutS: seconds * 4 + 20, extraArgs: ['-nd', ...SIPP_BUFFER, '-au', 'bench@ims.example', '-ap', 'secret'],
   });
   const uePid = ue.process.pid!;
   const started = performance.now();
@@ -104,6 +126,8 @@ async function step(lab: LabNet, pcscf: PcscfProcess, registrarPid: number, work
   const wall = (performance.now() - started) / 1000;
   const pcscfCpu = (cpuSeconds(pcscf.pid) - p0) / wall;
   const registrarSippCpu = (cpuSeconds(registrarPid) - r0) / wall;
+  const d1 = await decided(pcscf);
+  const [main, worker] = [d1.main - d0.main, d1.worker - d0.worker];
   const ended = r.successful + r.failed;
   const sorted = r.rtts.map((x) => x.ms).sort((a, b) => a - b);
   // The rate at which registrations completed, first to last: SIPp's start-up and the last
@@ -114,6 +138,7 @@ async function step(lab: LabNet, pcscf: PcscfProcess, registrarPid: number, work
     workers, run, rate, calls, successful: r.successful, failed: calls - r.successful, achieved: round(achieved), retransmissions: r.retransmissions,
     pcscfCpu: round(pcscfCpu * 100), ueSippCpu: round(((u1 - u0) / wall) * 100), registrarSippCpu: round(registrarSippCpu * 100),
     p50: round(percentile(sorted, 0.5), 2), p99: round(percentile(sorted, 0.99), 2),
+    workerShare: main + worker === 0 ? 0 : round((100 * worker) / (main + worker)),
     // A call SIPp did not end (a hard timeout) counts as failed.
     passed: (calls - r.successful) / calls < MAX_FAILED && achieved >= MIN_ACHIEVED * rate,
   };
@@ -142,7 +167,7 @@ async function startSubject(workers: number): Promise<Subject> {
     config.contacts = { capacity: 2 * RATES.reduce((n, r) => n + r * STEP_S, 0) + 10_000 };
     const pcscf = await PcscfProcess.start(lab.pcscf, { config });
     const registrar = startSipp({
-      ns: lab.core, scenario: 'registrar.xml', localIp: lab.addr.core4, localPort: 5060, transport: 'u1', traceMessages: false, extraArgs: ['-nd'],
+      ns: lab.core, scenario: 'registrar.xml', localIp: lab.addr.core4, localPort: 5060, transport: 'u1', traceMessages: false, extraArgs: ['-nd', ...SIPP_BUFFER],
     });
     return { workers, lab, pcscf, registrar, steps: [], climbing: true, prefix: 0 };
   } catch (e) {
@@ -164,7 +189,7 @@ async function stopSubject(x: Subject): Promise<void> {
 function report(s: Step, attempt: string): void {
   emit('register_step', { ...s });
   console.log(`  workers: ${s.workers}  ${String(s.rate).padStart(5)}/s offered ${String(s.achieved).padStart(7)}/s done  failed ${s.failed}/${s.calls}  ` +
-    `retrans ${s.retransmissions}  p50 ${s.p50} ms  p99 ${s.p99} ms  CPU: P-CSCF ${s.pcscfCpu}%  SIPp UE ${s.ueSippCpu}%  registrar ${s.registrarSippCpu}%  ` +
+    `retrans ${s.retransmissions}  p50 ${s.p50} ms  p99 ${s.p99} ms  decided by workers ${s.workerShare}%  CPU: P-CSCF ${s.pcscfCpu}%  SIPp UE ${s.ueSippCpu}%  registrar ${s.registrarSippCpu}%  ` +
     `${s.passed ? 'pass' : 'FAIL'}${attempt}`);
 }
 
@@ -182,7 +207,7 @@ async function oneRun(runIndex: number): Promise<Subject[]> {
     const measure = (x: Subject, rate: number, seconds = STEP_S): Promise<Step> =>
       step(x.lab, x.pcscf, x.registrar.process.pid!, x.workers, runIndex, rate, x.prefix++, seconds);
     // Warm-up, not counted: the first calls run cold code (in every worker of the pool).
-    for (const x of subjects) await measure(x, WARMUP_RATE, WARMUP_S);
+    for (const x of subjects) for (const [rate, seconds] of WARMUP) await measure(x, rate, seconds);
     for (const [i, rate] of RATES.entries()) {
       const order = i % 2 === 0 ? subjects : [...subjects].reverse();
       for (const x of order.filter((y) => y.climbing)) {
@@ -234,12 +259,12 @@ for (let r = 1; r <= RUNS; r++) {
     }
     top.get(x.workers)!.push(best);
     tops.push(best);
-    emit('register_max_rate', { workers: x.workers, run: r, value: best.rate, unit: 'reg/s', pcscf_cpu_pct: best.pcscfCpu, p50_ms: best.p50, p99_ms: best.p99 });
+    emit('register_max_rate', { workers: x.workers, run: r, value: best.rate, unit: 'reg/s', pcscf_cpu_pct: best.pcscfCpu, p50_ms: best.p50, p99_ms: best.p99, worker_share_pct: best.workerShare });
   }
   byRun.push(tops);
 }
 
-console.log('summary: highest rate with under 0.1% failed calls (median of runs [min-max]); at that rate: P-CSCF CPU, p50, p99');
+console.log('summary: highest rate with under 0.1% failed calls (median of runs [min-max]); at that rate: P-CSCF CPU, p50, p99, share of the decisions taken by pool workers');
 for (const workers of POOLS) {
   const t = top.get(workers)!;
   const rates = t.map((s) => s.rate);
@@ -247,8 +272,8 @@ for (const workers of POOLS) {
     console.log(`  workers: ${workers}: no rate passed in any run`);
     continue;
   }
-  const of = (f: (s: Step) => number): string => `${median(t.map(f))} [${Math.min(...t.map(f))}-${Math.max(...t.map(f))}]`;
-  console.log(`  workers: ${workers}: ${of((s) => s.rate)} reg/s; CPU ${of((s) => s.pcscfCpu)}%; p50 ${of((s) => s.p50)} ms; p99 ${of((s) => s.p99)} ms   (runs: ${rates.join(', ')})`);
+  const of = (f: (s: Step) => number): string => `${round(median(t.map(f)), 2)} [${Math.min(...t.map(f))}-${Math.max(...t.map(f))}]`;
+  console.log(`  workers: ${workers}: ${of((s) => s.rate)} reg/s; CPU ${of((s) => s.pcscfCpu)}%; p50 ${of((s) => s.p50)} ms; p99 ${of((s) => s.p99)} ms; decided by workers ${of((s) => s.workerShare)}%   (runs: ${rates.join(', ')})`);
   emit('register_max_rate_median', { workers, value: median(rates), unit: 'reg/s', min: Math.min(...rates), max: Math.max(...rates), runs: rates.length });
 }
 const [inline, pool] = [POOLS.find((w) => w === 0), POOLS.find((w) => w > 0)];

@@ -24,6 +24,8 @@ import type { Batch, BatchResult, Inbound, LogEvent, Plan } from './plan.js';
 export interface Logic {
   /** How many batches the logic decides at once (pool threads); more would only queue inside it. */
   readonly concurrency: number;
+  /** Which thread decides: this one, or pool workers (pcscf_logic_messages_total). */
+  readonly thread: 'main' | 'worker';
   run(batch: Batch): BatchResult | Promise<BatchResult>;
   close(): Promise<void>;
 }
@@ -33,8 +35,8 @@ export interface DispatcherSink {
   events(events: readonly LogEvent[]): void;
   /** The logic failed on a whole batch (a worker died or threw): every message needs an answer. */
   failed(messages: readonly Inbound[], error: unknown): void;
-  /** For metrics: size of a batch and how long it took from flush to plans. */
-  batchDone?(size: number, ms: number): void;
+  /** For metrics: size of a batch, how long it took from flush to plans, and which thread decided it. */
+  batchDone?(size: number, ms: number, thread: Logic['thread']): void;
 }
 
 export class Dispatcher {
@@ -120,19 +122,19 @@ export class Dispatcher {
     // then (a synchronous result returns to #drain's loop instead).
     if (result instanceof Promise) {
       result.then((r) => {
-        this.#done(messages, r, started);
+        this.#done(messages, r, started, logic.thread);
         this.#drain();
       }, (e: unknown) => {
         this.#fail(messages, e);
         this.#drain();
       });
-    } else this.#done(messages, result, started);
+    } else this.#done(messages, result, started, logic.thread);
   }
 
-  #done(messages: readonly Inbound[], result: BatchResult, started: number): void {
+  #done(messages: readonly Inbound[], result: BatchResult, started: number, thread: Logic['thread']): void {
     this.#inFlight -= messages.length;
     this.#batchesOut--;
-    this.#sink.batchDone?.(messages.length, performance.now() - started);
+    this.#sink.batchDone?.(messages.length, performance.now() - started, thread);
     if (result.events.length > 0) this.#sink.events(result.events);
     if (result.plans.length !== messages.length) {
       this.#sink.failed(messages, new Error(`the logic returned ${result.plans.length} plans for ${messages.length} messages`));

@@ -52,6 +52,7 @@ export function decideBatch(batch: Batch, bc: BatchContext): BatchResult {
 export class InlineLogic implements Logic {
   /** Synchronous: a batch is decided before the next one is handed over. */
   readonly concurrency = 1;
+  readonly thread = 'main';
   readonly #bc: BatchContext;
 
   constructor(init: WorkerInit) {
@@ -86,6 +87,7 @@ function workerFilename(): string {
 export class PoolLogic implements Logic {
   readonly #pool: Piscina<Batch, BatchResult>;
   readonly concurrency: number;
+  readonly thread = 'worker';
   readonly #startedAt = performance.now();
   /** Milliseconds the workers spent deciding, all of them together, as they report it. */
   #busyMs = 0;

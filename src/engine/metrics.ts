@@ -29,6 +29,8 @@ export const ENGINE_METRICS: readonly MetricSpec[] = [
   { name: 'pcscf_generated_responses_total', help: 'Responses the proxy wrote itself (408 / 500 for a failed branch, 487 after CANCEL, 503 at shutdown).', kind: 'counter', labels: { status: GENERATED } },
   { name: 'pcscf_transaction_events_total', help: 'Retransmissions absorbed, stray responses, transport errors and plans the transaction layer could not use.', kind: 'counter', labels: { event: TX_EVENTS } },
   { name: 'pcscf_overload_rejections_total', help: 'New requests answered 503 because workers.max_in_flight messages were already waiting for the logic.', kind: 'counter' },
+  { name: 'pcscf_logic_messages_total', help: 'Messages the P-CSCF logic decided, by thread: the main thread (workers: 0, or a batch too small for a hand-off) or a pool worker.',
+    kind: 'counter', labels: { thread: ['main', 'worker'] } },
   { name: 'pcscf_logic_failures_total', help: 'Messages of batches the P-CSCF logic failed on (a worker died or threw); requests were answered 500.', kind: 'counter' },
 ];
 
@@ -46,6 +48,8 @@ export class EngineMetrics {
   readonly #tx = new Map<TxEvent, MetricCell>();
   readonly overload = this.counters.cell('pcscf_overload_rejections_total');
   readonly logicFailures = this.counters.cell('pcscf_logic_failures_total');
+  readonly decidedInMain = this.counters.cell('pcscf_logic_messages_total', { thread: 'main' });
+  readonly decidedInWorker = this.counters.cell('pcscf_logic_messages_total', { thread: 'worker' });
 
   constructor() {
     const c = this.counters;

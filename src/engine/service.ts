@@ -110,7 +110,8 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
         answerLocally(m, 500, 'Server Internal Error');
       }
     },
-    batchDone: (size, ms) => {
+    batchDone: (size, ms, thread) => {
+      engine.counters.add(thread === 'main' ? engine.decidedInMain : engine.decidedInWorker, size);
       batchSize.observe(size);
       batchSeconds.observe(ms / 1000);
     },

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { ipsecEnabled, loadConfig, selectionPolicyOf } from '../../src/config/index.js';
-import { SCHEMA, isLeaf } from '../../src/config/schema.js';
+import { SCHEMA, defaultPoolSize, isLeaf } from '../../src/config/schema.js';
 import type { Node } from '../../src/config/schema.js';
 import { MINIMAL, loadYaml } from './helpers.js';
 
@@ -45,7 +46,7 @@ test('every key has the documented default', () => {
       teardown_delay_ms: 1000,
       forward_flags: 1024,
     },
-    workers: { pool_size: 2, batch_max: 64, max_in_flight: 8192 },
+    workers: { pool_size: defaultPoolSize(availableParallelism()), batch_max: 64, max_in_flight: 8192 },
     contacts: { capacity: 20000, domain: 'location' },
     netlink: { queue_max: 4096, timeout_ms: 2000 },
     http: { listen: '127.0.0.1:9090' },
@@ -99,6 +100,10 @@ test('selectionPolicyOf carries the allow-lists, the deprecated switch and the p
   assert.is(pref.preferredAlg, 'hmac-sha-1-96');
   assert.is(pref.preferredEalg, 'aes-cbc');
   assert.is(pref.disableDeprecated, true);
+});
+
+test('the default pool leaves the main thread a CPU: none on one CPU, one on two, at most 256', () => {
+  assert.equal([1, 2, 3, 8, 64, 1000].map(defaultPoolSize), [0, 1, 2, 7, 63, 256]);
 });
 
 test('config/example.yaml is valid and documents every key', () => {

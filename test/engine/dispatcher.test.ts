@@ -8,16 +8,20 @@ const msg = (id: number): Inbound => ({ kind: 'request', id, bytes: new Uint8Arr
 const drop = (i: number): Plan => ({ kind: 'drop', reason: `r${i}` });
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function recorder(): DispatcherSink & { applied: [number, Plan][]; failures: number[][]; sizes: number[] } {
+function recorder(): DispatcherSink & { applied: [number, Plan][]; failures: number[][]; sizes: number[]; threads: string[] } {
   const applied: [number, Plan][] = [];
   const failures: number[][] = [];
   const sizes: number[] = [];
+  const threads: string[] = [];
   return {
-    applied, failures, sizes,
+    applied, failures, sizes, threads,
     apply: (id, plan) => applied.push([id, plan]),
     events: () => {},
     failed: (ms) => failures.push(ms.map((m) => m.id)),
-    batchDone: (n) => sizes.push(n),
+    batchDone: (n, _ms, thread) => {
+      sizes.push(n);
+      threads.push(thread);
+    },
   };
 }
 
@@ -26,6 +30,7 @@ const echo = (async: boolean, concurrency = 4): Logic & { batches: number[][] } 
   return {
     batches,
     concurrency,
+    thread: async ? 'worker' : 'main',
     run(b: Batch): BatchResult | Promise<BatchResult> {
       batches.push(b.messages.map((m) => m.id));
       const r = { plans: b.messages.map((m) => drop(m.id)), events: [] };
@@ -43,6 +48,7 @@ const gated = (concurrency: number): Logic & { batches: number[][]; releases: ((
     batches,
     releases,
     concurrency,
+    thread: 'worker',
     run: (b) => {
       batches.push(b.messages.map((m) => m.id));
       return new Promise((r) => { releases.push(() => r({ plans: b.messages.map((m) => drop(m.id)), events: [] })); });
@@ -134,7 +140,7 @@ test('a batch that fails (rejection, throw, wrong plan count) reaches failed() w
     () => ({ plans: [drop(0)], events: [] }),
   ]) {
     const sink = recorder();
-    const d = new Dispatcher({ concurrency: 1, run, close: async () => {} } as Logic, { batchMax: 64, maxInFlight: 100 }, sink);
+    const d = new Dispatcher({ concurrency: 1, thread: 'worker', run, close: async () => {} } as Logic, { batchMax: 64, maxInFlight: 100 }, sink);
     d.enqueue(msg(7));
     d.enqueue(msg(8));
     await turn();
@@ -147,7 +153,7 @@ test('a batch that fails (rejection, throw, wrong plan count) reaches failed() w
 
 test('overloaded() while too many messages wait for the logic, and clears as plans come back', async () => {
   let release: (r: BatchResult) => void = () => {};
-  const logic: Logic = { concurrency: 1, run: (b) => new Promise((r) => { release = () => r({ plans: b.messages.map((m) => drop(m.id)), events: [] }); }), close: async () => {} };
+  const logic: Logic = { concurrency: 1, thread: 'worker', run: (b) => new Promise((r) => { release = () => r({ plans: b.messages.map((m) => drop(m.id)), events: [] }); }), close: async () => {} };
   const d = new Dispatcher(logic, { batchMax: 64, maxInFlight: 3 }, recorder());
   d.enqueue(msg(1));
   d.enqueue(msg(2));
@@ -183,6 +189,7 @@ test('with an inline logic beside the pool: a batch too small for a hand-off is 
   await turn();
   assert.equal(inline.batches.at(-1), [7], 'then it is decided here');
   assert.equal(sink.applied.map(([id]) => id), [1, 2, 3, 4, 5, 6, 7]);
+  assert.equal([sink.sizes, sink.threads], [[1, 2, 3, 1], ['main', 'main', 'worker', 'main']], 'each batch reported with the thread that decided it');
   assert.is(d.inFlight, 0);
 });
 
