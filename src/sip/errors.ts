@@ -49,6 +49,11 @@ export function malformedLine(): SipError {
   return new SipError('SIP_BAD_HEADER', 400, 'Malformed Header Line');
 }
 
+/** A 400 for a CR or LF in the header section that is not part of a CRLF (RFC 3261 §7.3.1). */
+export function bareCrLf(): SipError {
+  return new SipError('SIP_BAD_HEADER', 400, 'Bare CR or LF in Header Section');
+}
+
 /** A 500 for a value handed to an editor or builder that would corrupt the message. */
 export function badArgument(what: string): SipError {
   return new SipError('SIP_BAD_ARGUMENT', 500, what);

@@ -5,7 +5,7 @@ import { type AuthHeader, parseAuth } from './auth.js';
 import { TOKEN, equalsLower, isAll, scan, unfold } from './chars.js';
 import { type Contact, parseContact } from './contact.js';
 import { MessageEditor } from './edit.js';
-import { SipError, badArgument, badHeader, malformedLine } from './errors.js';
+import { SipError, badArgument, badHeader, bareCrLf, malformedLine } from './errors.js';
 import { HEADER_ID, canonicalHeaderName, canonicalNameOf, headerIdAt, headerIdOf } from './header-names.js';
 import { splitList } from './list.js';
 import { type NameAddr, parseNameAddr } from './name-addr.js';
@@ -360,7 +360,7 @@ export class SipMessage {
     }
     const headerEnd = this.bodyStartValue - 2;
     for (let cr = this.text.indexOf('\r', this.fieldCount === 0 ? headerEnd : x[F_START]!); cr >= 0 && cr < headerEnd; cr = this.text.indexOf('\r', cr + 2)) {
-      if (this.text.charCodeAt(cr + 1) !== 0x0a) throw new SipError('SIP_BAD_HEADER', 400, 'Bare CR or LF in Header Section');
+      if (this.text.charCodeAt(cr + 1) !== 0x0a) throw bareCrLf();
     }
     this.vias();
     this.from();

@@ -6,7 +6,7 @@
 // off the wire goes through once, in the main thread; a worker handed the same bytes only indexes them.
 
 import { TOKEN, equalsLower, scan } from './chars.js';
-import { SipError, badHeader, malformedLine } from './errors.js';
+import { SipError, badHeader, bareCrLf, malformedLine } from './errors.js';
 import { HEADER_ID, NameSet } from './header-names.js';
 import { type SipLimits, DEFAULT_SIP_LIMITS } from './limits.js';
 import { F_END, F_ID, F_NAME_END, F_START, F_STRIDE, F_VALUE_END, F_VALUE_START, SipMessage, UNRESOLVED } from './message.js';
@@ -177,7 +177,7 @@ export function indexMessage(bytes: Buffer, opts?: ParseOptions): SipMessage {
     const nl = text.indexOf('\n', pos);
     if (nl < 0) throw incomplete();
     // Every LF ends a line here, so none is bare; a CR elsewhere than before it is left to validate().
-    if (text.charCodeAt(nl - 1) !== 0x0d) throw new SipError('SIP_BAD_HEADER', 400, 'Bare CR or LF in Header Section');
+    if (text.charCodeAt(nl - 1) !== 0x0d) throw bareCrLf();
     if (nl === pos + 1) break;
     const cr = nl - 1;
     if (isSpTab(text.charCodeAt(pos))) {
