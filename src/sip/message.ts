@@ -317,13 +317,19 @@ export class SipMessage {
     return out;
   }
 
-  /** [start, end) pairs of every value of the header with id `id`, over all its fields, in order. */
-  private valueSpans(id: number): number[] {
+  /**
+   * [start, end) pairs of every value of the header with id `id`, over all its fields, in order;
+   * with `emptyIsError` (the header's name), a field without a value is a 400.
+   */
+  private valueSpans(id: number, emptyIsError?: string): number[] {
     const spans: number[] = [];
     const x = this.index;
     const length = canonicalNameOf(id).length;
     for (let row = 0; row < this.fieldCount * F_STRIDE; row += F_STRIDE) {
-      if (this.isHeader(row, id, length)) splitList(this.text, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
+      if (!this.isHeader(row, id, length)) continue;
+      const before = spans.length;
+      splitList(this.text, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
+      if (spans.length === before && emptyIsError !== undefined) throw badHeader(emptyIsError, `Empty ${emptyIsError}`);
     }
     return spans;
   }
@@ -359,7 +365,8 @@ export class SipMessage {
       if (scan(this.text, x[row + F_START]!, x[row + F_NAME_END]!, TOKEN) !== x[row + F_NAME_END]) throw malformedLine();
     }
     const headerEnd = this.bodyStartValue - 2;
-    for (let cr = this.text.indexOf('\r', this.fieldCount === 0 ? headerEnd : x[F_START]!); cr >= 0 && cr < headerEnd; cr = this.text.indexOf('\r', cr + 2)) {
+    // indexMessage found the mandatory headers, so there is a first field to start from.
+    for (let cr = this.text.indexOf('\r', x[F_START]!); cr >= 0 && cr < headerEnd; cr = this.text.indexOf('\r', cr + 2)) {
       if (this.text.charCodeAt(cr + 1) !== 0x0a) throw bareCrLf();
     }
     this.vias();
@@ -388,17 +395,7 @@ export class SipMessage {
 
   /** Every Via value, over all the Via fields, in order (at least one). */
   vias(): readonly Via[] {
-    if (this.viaList !== undefined) return this.viaList;
-    const spans: number[] = [];
-    const x = this.index;
-    for (let row = 0; row < this.fieldCount * F_STRIDE; row += F_STRIDE) {
-      if (x[row + F_ID] !== HEADER_ID.via) continue;
-      const before = spans.length;
-      splitList(this.text, x[row + F_VALUE_START]!, x[row + F_VALUE_END]!, spans);
-      if (spans.length === before) throw badHeader('Via', 'Empty Via');
-    }
-    this.viaList = this.parseValues(spans, parseVia);
-    return this.viaList;
+    return (this.viaList ??= this.parseValues(this.valueSpans(HEADER_ID.via, 'Via'), parseVia));
   }
 
   topVia(): Via {
