@@ -6,7 +6,7 @@ import { AUTH_ALGS, ENC_ALGS } from '../ipsec/algorithms.js';
 import type { AuthAlg, EncAlg } from '../ipsec/algorithms.js';
 import { addressList, bool, hostOrEmpty, hostPortOrEmpty, int, ipv4OrEmpty, ipv6OrEmpty, listenerList, name, nameList, nextHopUri, oneOf } from './leaves.js';
 import type { Leaf } from './leaves.js';
-import { LOG_LEVELS } from './types.js';
+import { LOG_LEVELS, WORKER_SCHEDULING } from './types.js';
 import type { Config } from './types.js';
 
 /** A section maps each key of its part of Config to a leaf or a nested section. */
@@ -87,6 +87,8 @@ export const SCHEMA: Section<Config> = {
   workers: {
     pool_size: int(0, 256, defaultPoolSize(availableParallelism())),
     batch_max: int(1, 4096, 64),
+    handoff_min: int(1, 4096, 16),
+    scheduling: oneOf(WORKER_SCHEDULING, 'batch'),
     max_in_flight: int(1, 1_048_576, 8192),
   },
   contacts: {

@@ -18,6 +18,9 @@ export interface Listener {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** How pool worker threads are scheduled: SCHED_BATCH, or as the main thread (SCHED_OTHER). */
+export const WORKER_SCHEDULING = ['batch', 'normal'] as const;
+export type WorkerScheduling = (typeof WORKER_SCHEDULING)[number];
 
 export interface Config {
   readonly ipsec_listen_addr: string;
@@ -57,7 +60,7 @@ export interface Config {
     readonly teardown_delay_ms: number;
     readonly forward_flags: number;
   };
-  readonly workers: { readonly pool_size: number; readonly batch_max: number; readonly max_in_flight: number };
+  readonly workers: { readonly pool_size: number; readonly batch_max: number; readonly handoff_min: number; readonly scheduling: WorkerScheduling; readonly max_in_flight: number };
   readonly contacts: { readonly capacity: number; readonly domain: string };
   readonly netlink: { readonly queue_max: number; readonly timeout_ms: number };
   readonly http: { readonly listen: string };

@@ -65,6 +65,9 @@ function checkAcrossKeys(c: Config, problems: ConfigProblem[]): void {
   if (known(c.sip.timers.t1_ms, c.sip.timers.t2_ms) && c.sip.timers.t2_ms < c.sip.timers.t1_ms) {
     problems.push(problem('sip.timers.t2_ms', c.sip.timers.t2_ms, `an integer not below sip.timers.t1_ms (${c.sip.timers.t1_ms})`, 'is below T1'));
   }
+  if (known(c.workers.batch_max, c.workers.handoff_min) && c.workers.handoff_min > c.workers.batch_max) {
+    problems.push(problem('workers.handoff_min', c.workers.handoff_min, `an integer from 1 to workers.batch_max (${c.workers.batch_max})`, 'is above batch_max'));
+  }
   if (ipsecKnown && c.security.require_sec_agree === true && !ipsecEnabled(c)) {
     problems.push(problem('security.require_sec_agree', true, 'false while ipsec_listen_addr and ipsec_listen_addr6 are both "" (IPsec disabled)',
       'asks for sec-agree with IPsec disabled'));

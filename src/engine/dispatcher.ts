@@ -10,12 +10,16 @@
 // - no more batches are out at once than the logic can decide at once (one per pool worker):
 //   what arrives while they are busy waits here and leaves as one batch when one is free, instead
 //   of queueing in the pool as many small tasks, each paying its own hand-off;
-// - a batch is worth a hand-off from a quarter of `batchMax` on. A smaller one, while no batch is
+// - a batch is worth a hand-off from `handoffMin` messages on. A smaller one, while no batch is
 //   out, is decided here in the main thread (the pool's own logic, on the same shared memory):
 //   under light load a pool worker would cost this thread more to wake and to hear back from than
 //   deciding itself. While a batch is out, what arrives waits for it (a few hundred
 //   microseconds) and goes together; a further worker is woken only for a batch worth its
-//   hand-off, so workers join as the backlog grows and batches grow with the load by themselves.
+//   hand-off, so workers join as the backlog grows and batches grow with the load by themselves;
+// - under a backlog a freed worker takes up to `batchMax` messages at once;
+// - a worker whose batch came back gets the next one before its plans are applied here, so that it
+//   decides while this thread sends (what is too small for it is decided here after those plans,
+//   so nothing overtakes them).
 // With the inline logic alone (workers: 0) every batch is decided synchronously in this thread.
 
 import type { Batch, BatchResult, Inbound, LogEvent, Plan } from './plan.js';
@@ -55,14 +59,14 @@ export class Dispatcher {
 
   /**
    * `maxInFlight`: messages queued or being decided beyond which `overloaded()` says so. `inline`:
-   * a synchronous logic that decides the batches smaller than a hand-off is worth while `logic`
-   * (the pool) has none out.
+   * a synchronous logic that decides the batches smaller than `handoffMin` while `logic` (the pool)
+   * has none out.
    */
-  constructor(logic: Logic, opts: { batchMax: number; maxInFlight: number; inline?: Logic }, sink: DispatcherSink) {
+  constructor(logic: Logic, opts: { batchMax: number; handoffMin: number; maxInFlight: number; inline?: Logic }, sink: DispatcherSink) {
     this.#logic = logic;
     this.#inline = opts.inline;
     this.#batchMax = opts.batchMax;
-    this.#handoffMin = Math.max(1, Math.floor(opts.batchMax / 4));
+    this.#handoffMin = Math.max(1, Math.min(opts.handoffMin, opts.batchMax));
     this.#maxInFlight = opts.maxInFlight;
     this.#sink = sink;
   }
@@ -115,6 +119,7 @@ export class Dispatcher {
     try {
       result = logic.run({ messages });
     } catch (e) {
+      this.#batchesOut--;
       this.#fail(messages, e);
       return;
     }
@@ -122,18 +127,24 @@ export class Dispatcher {
     // then (a synchronous result returns to #drain's loop instead).
     if (result instanceof Promise) {
       result.then((r) => {
+        this.#batchesOut--;
+        if (this.#pending.length >= this.#handoffMin) this.#flush();
         this.#done(messages, r, started, logic.thread);
         this.#drain();
       }, (e: unknown) => {
+        this.#batchesOut--;
         this.#fail(messages, e);
         this.#drain();
       });
-    } else this.#done(messages, result, started, logic.thread);
+    } else {
+      this.#batchesOut--;
+      this.#done(messages, result, started, logic.thread);
+    }
   }
 
+  /** Applies the plans of a batch that is no longer out. */
   #done(messages: readonly Inbound[], result: BatchResult, started: number, thread: Logic['thread']): void {
     this.#inFlight -= messages.length;
-    this.#batchesOut--;
     this.#sink.batchDone?.(messages.length, performance.now() - started, thread);
     if (result.events.length > 0) this.#sink.events(result.events);
     if (result.plans.length !== messages.length) {
@@ -143,9 +154,9 @@ export class Dispatcher {
     for (let i = 0; i < messages.length; i++) this.#sink.apply(messages[i]!.id, result.plans[i]!, messages[i]!);
   }
 
+  /** Answers for the messages of a batch that is no longer out and that the logic failed on. */
   #fail(messages: readonly Inbound[], error: unknown): void {
     this.#inFlight -= messages.length;
-    this.#batchesOut--;
     this.#sink.failed(messages, error);
   }
 }

@@ -1,5 +1,6 @@
 // The two ways the P-CSCF logic runs: inline in the main thread (workers: 0), or on a piscina pool
-// whose workers attach the same shared memory. Both decide a batch with decideBatch().
+// whose workers attach the same shared memory. Both decide a batch with decideBatch(); a batch and
+// its plans cross to and from a worker in flat buffers (batch-codec.ts).
 
 import { Piscina } from 'piscina';
 import type { Config } from '../config/index.js';
@@ -9,6 +10,7 @@ import { SharedCounters } from '../shared/counters.js';
 import { ProtectedPorts } from '../shared/protected-ports.js';
 import { SpiAllocator } from '../shared/spi-allocator.js';
 import { SocketTable, type LocalSocket } from '../transport/sockets.js';
+import { decodeResult, encodeBatch, transferList, type WireBatch, type WireResult } from './batch-codec.js';
 import type { Logic } from './dispatcher.js';
 import type { Batch, BatchResult, LogEvent, Plan } from './plan.js';
 
@@ -85,7 +87,7 @@ function workerFilename(): string {
 }
 
 export class PoolLogic implements Logic {
-  readonly #pool: Piscina<Batch, BatchResult>;
+  readonly #pool: Piscina<WireBatch, WireResult>;
   readonly concurrency: number;
   readonly thread = 'worker';
   readonly #startedAt = performance.now();
@@ -94,14 +96,14 @@ export class PoolLogic implements Logic {
   /** Where the previous utilizationSinceLast() reading left off. */
   #window = { at: this.#startedAt, busyMs: 0 };
 
-  private constructor(pool: Piscina<Batch, BatchResult>, threads: number) {
+  private constructor(pool: Piscina<WireBatch, WireResult>, threads: number) {
     this.#pool = pool;
     this.concurrency = threads;
   }
 
   /** Starts `threads` workers and waits until each has built its context (a bad setup fails here, not on the first message). */
   static async start(init: WorkerInit, threads: number): Promise<PoolLogic> {
-    const pool = new Piscina<Batch, BatchResult>({
+    const pool = new Piscina<WireBatch, WireResult>({
       filename: workerFilename(),
       workerData: init,
       minThreads: threads,
@@ -116,7 +118,7 @@ export class PoolLogic implements Logic {
     });
     const logic = new PoolLogic(pool, threads);
     try {
-      await Promise.all(Array.from({ length: threads }, () => pool.run({ messages: [] })));
+      await Promise.all(Array.from({ length: threads }, () => logic.run({ messages: [] })));
     } catch (e) {
       await pool.destroy();
       throw e;
@@ -125,12 +127,13 @@ export class PoolLogic implements Logic {
   }
 
   run(batch: Batch): Promise<BatchResult> {
-    return this.#pool.run(batch).then(this.#account);
+    const wire = encodeBatch(batch.messages);
+    return this.#pool.run(wire, { transferList: transferList(wire) }).then(this.#account);
   }
 
-  readonly #account = (r: BatchResult): BatchResult => {
-    this.#busyMs += r.busyMs ?? 0;
-    return r;
+  readonly #account = (r: WireResult): BatchResult => {
+    this.#busyMs += r.busyMs;
+    return decodeResult(r);
   };
 
   /**

@@ -98,6 +98,7 @@ async function startWith(config: Config, log: Logger, logEvent: (e: LogEvent) =>
   let transports: Transports | undefined;
   const dispatcher = new Dispatcher(logic, {
     batchMax: config.workers.batch_max,
+    handoffMin: config.workers.handoff_min,
     maxInFlight: config.workers.max_in_flight,
     ...(config.workers.pool_size === 0 ? {} : { inline: new InlineLogic(init) }),
   }, {

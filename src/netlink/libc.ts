@@ -1,5 +1,5 @@
-// The few libc calls Node lacks for AF_NETLINK, through koffi (DESIGN.md: ~50 ns per call, safe
-// in worker threads). Every call that fails becomes a SyscallError carrying errno and its name;
+// The few libc calls Node lacks (AF_NETLINK sockets, network namespaces, a thread's scheduling
+// policy), through koffi (DESIGN.md: ~50 ns per call, safe in worker threads). Every call that fails becomes a SyscallError carrying errno and its name;
 // nothing else leaves this module.
 
 import koffi from 'koffi';
@@ -20,6 +20,7 @@ export const NETLINK_EXT_ACK = 11;
 export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
 export const CLONE_NEWNET = 0x40000000;
+export const SCHED_BATCH = 3;
 
 /** `struct sockaddr_nl { sa_family_t nl_family; unsigned short nl_pad; __u32 nl_pid; __u32 nl_groups; }` */
 export const SIZEOF_SOCKADDR_NL = 12;
@@ -65,6 +66,7 @@ const c = {
   getsockopt: lib.func('int getsockopt(int fd, int level, int name, void *val, void *len)'),
   close: lib.func('int close(int fd)'),
   setns: lib.func('int setns(int fd, int nstype)'),
+  sched_setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const void *param)'),
 };
 
 function check(op: string, result: number): number {
@@ -136,4 +138,14 @@ export function close(fd: number): void {
 /** Moves the calling thread (only it: a worker thread may do this alone) into a namespace. */
 export function setns(fd: number, nstype: number): void {
   check('setns', c.setns(fd, nstype) as number);
+}
+
+/**
+ * Puts the calling thread (Linux: pid 0 is the thread, not the process) under SCHED_BATCH, the
+ * non-real-time policy for CPU-bound work that never preempts another thread on waking up. Any
+ * process may choose it for its own threads.
+ */
+export function setBatchScheduling(): void {
+  // struct sched_param { int sched_priority; }: 0, the only value SCHED_BATCH takes.
+  check('sched_setscheduler(SCHED_BATCH)', c.sched_setscheduler(0, SCHED_BATCH, Buffer.alloc(4)) as number);
 }

@@ -46,7 +46,7 @@ test('every key has the documented default', () => {
       teardown_delay_ms: 1000,
       forward_flags: 1024,
     },
-    workers: { pool_size: defaultPoolSize(availableParallelism()), batch_max: 64, max_in_flight: 8192 },
+    workers: { pool_size: defaultPoolSize(availableParallelism()), batch_max: 64, handoff_min: 16, scheduling: 'batch', max_in_flight: 8192 },
     contacts: { capacity: 20000, domain: 'location' },
     netlink: { queue_max: 4096, timeout_ms: 2000 },
     http: { listen: '127.0.0.1:9090' },

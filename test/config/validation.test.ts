@@ -62,6 +62,8 @@ const LEAF_CASES: [string, string, unknown, string][] = [
   ['workers.pool_size', '-1', -1, '0 to 256'],
   ['workers.pool_size', '257', 257, '0 to 256'],
   ['workers.batch_max', '0', 0, '1 to 4096'],
+  ['workers.handoff_min', '0', 0, '1 to 4096'],
+  ['workers.scheduling', 'idle', 'idle', '"batch"'],
   ['netlink.queue_max', '0', 0, '1 to 1048576'],
   ['netlink.timeout_ms', '0', 0, '1 to 600000'],
   ['http.listen', '"9090"', '9090', 'host:port'],
@@ -172,6 +174,12 @@ test('the allow-lists must leave a pair TS 33.203 permits', () => {
 test('T2 may not be below T1', () => {
   const p = problemFor(loadError(`${MINIMAL}  timers: { t1_ms: 500, t2_ms: 400 }\n`), 'sip.timers.t2_ms', 400);
   assert.match(p.allowed, 'sip.timers.t1_ms (500)');
+});
+
+test('handoff_min may not be above batch_max', () => {
+  const p = problemFor(loadError(`${MINIMAL}workers: { batch_max: 32, handoff_min: 33 }\n`), 'workers.handoff_min', 33);
+  assert.match(p.allowed, 'workers.batch_max (32)');
+  assert.is(loadYaml(`${MINIMAL}workers: { batch_max: 32, handoff_min: 32 }\n`).workers.handoff_min, 32);
 });
 
 test('require_sec_agree needs IPsec enabled', () => {

@@ -60,7 +60,7 @@ const gated = (concurrency: number): Logic & { batches: number[][]; releases: ((
 test('messages of one event-loop turn go out as one batch, split at batchMax, plans applied in order', async () => {
   const logic = echo(true);
   const sink = recorder();
-  const d = new Dispatcher(logic, { batchMax: 4, maxInFlight: 100 }, sink);
+  const d = new Dispatcher(logic, { batchMax: 4, handoffMin: 1, maxInFlight: 100 }, sink);
   for (let i = 1; i <= 10; i++) d.enqueue(msg(i));
   assert.equal(logic.batches, [[1, 2, 3, 4], [5, 6, 7, 8]], 'full batches leave at once');
   await turn();
@@ -76,7 +76,7 @@ test('no more batches out than the logic takes at once: what arrives meanwhile l
   const logic = gated(2);
   const { batches, releases } = logic;
   const sink = recorder();
-  const d = new Dispatcher(logic, { batchMax: 3, maxInFlight: 100 }, sink);
+  const d = new Dispatcher(logic, { batchMax: 3, handoffMin: 1, maxInFlight: 100 }, sink);
   d.enqueue(msg(1));
   await turn();
   d.enqueue(msg(2));
@@ -100,10 +100,10 @@ test('no more batches out than the logic takes at once: what arrives meanwhile l
   assert.is(d.inFlight, 0);
 });
 
-test('a further worker is woken only for a batch worth it (a quarter of batchMax); an idle logic gets any batch', async () => {
+test('a further worker is woken only for a batch worth it (handoffMin); an idle logic gets any batch', async () => {
   const logic = gated(2);
   const { batches, releases } = logic;
-  const d = new Dispatcher(logic, { batchMax: 8, maxInFlight: 100 }, recorder());
+  const d = new Dispatcher(logic, { batchMax: 8, handoffMin: 2, maxInFlight: 100 }, recorder());
   d.enqueue(msg(1));
   await turn();
   d.enqueue(msg(2));
@@ -125,7 +125,7 @@ test('a further worker is woken only for a batch worth it (a quarter of batchMax
 
 test('inline (synchronous) logic applies plans within the flush', async () => {
   const sink = recorder();
-  const d = new Dispatcher(echo(false), { batchMax: 64, maxInFlight: 100 }, sink);
+  const d = new Dispatcher(echo(false), { batchMax: 64, handoffMin: 16, maxInFlight: 100 }, sink);
   d.enqueue(msg(1));
   d.enqueue(msg(2));
   assert.is(sink.applied.length, 0);
@@ -140,7 +140,7 @@ test('a batch that fails (rejection, throw, wrong plan count) reaches failed() w
     () => ({ plans: [drop(0)], events: [] }),
   ]) {
     const sink = recorder();
-    const d = new Dispatcher({ concurrency: 1, thread: 'worker', run, close: async () => {} } as Logic, { batchMax: 64, maxInFlight: 100 }, sink);
+    const d = new Dispatcher({ concurrency: 1, thread: 'worker', run, close: async () => {} } as Logic, { batchMax: 64, handoffMin: 16, maxInFlight: 100 }, sink);
     d.enqueue(msg(7));
     d.enqueue(msg(8));
     await turn();
@@ -154,7 +154,7 @@ test('a batch that fails (rejection, throw, wrong plan count) reaches failed() w
 test('overloaded() while too many messages wait for the logic, and clears as plans come back', async () => {
   let release: (r: BatchResult) => void = () => {};
   const logic: Logic = { concurrency: 1, thread: 'worker', run: (b) => new Promise((r) => { release = () => r({ plans: b.messages.map((m) => drop(m.id)), events: [] }); }), close: async () => {} };
-  const d = new Dispatcher(logic, { batchMax: 64, maxInFlight: 3 }, recorder());
+  const d = new Dispatcher(logic, { batchMax: 64, handoffMin: 16, maxInFlight: 3 }, recorder());
   d.enqueue(msg(1));
   d.enqueue(msg(2));
   assert.not.ok(d.overloaded());
@@ -171,17 +171,17 @@ test('with an inline logic beside the pool: a batch too small for a hand-off is 
   const { batches: pooled, releases } = pool;
   const inline = echo(false);
   const sink = recorder();
-  const d = new Dispatcher(pool, { batchMax: 12, maxInFlight: 100, inline }, sink);
+  const d = new Dispatcher(pool, { batchMax: 12, handoffMin: 3, maxInFlight: 100, inline }, sink);
   d.enqueue(msg(1));
   await turn();
   assert.equal([inline.batches, pooled], [[[1]], []], 'one message, nothing out: inline');
   assert.equal(sink.applied.map(([id]) => id), [1]);
   for (let i = 2; i <= 3; i++) d.enqueue(msg(i));
   await turn();
-  assert.equal([inline.batches, pooled], [[[1], [2, 3]], []], 'below a quarter of batchMax: still inline');
+  assert.equal([inline.batches, pooled], [[[1], [2, 3]], []], 'below handoffMin: still inline');
   for (let i = 4; i <= 6; i++) d.enqueue(msg(i));
   await turn();
-  assert.equal(pooled, [[4, 5, 6]], 'a quarter of batchMax: to the pool');
+  assert.equal(pooled, [[4, 5, 6]], 'handoffMin: to the pool');
   d.enqueue(msg(7));
   await turn();
   assert.equal([inline.batches.length, pooled.length], [2, 1], 'while a batch is out a small one waits for it rather than overtake it');
@@ -190,6 +190,40 @@ test('with an inline logic beside the pool: a batch too small for a hand-off is 
   assert.equal(inline.batches.at(-1), [7], 'then it is decided here');
   assert.equal(sink.applied.map(([id]) => id), [1, 2, 3, 4, 5, 6, 7]);
   assert.equal([sink.sizes, sink.threads], [[1, 2, 3, 1], ['main', 'main', 'worker', 'main']], 'each batch reported with the thread that decided it');
+  assert.is(d.inFlight, 0);
+});
+
+test('a worker whose batch comes back gets what waited before that batch\'s plans are applied; a small rest is decided here after them', async () => {
+  const pool = gated(1);
+  const { batches: pooled, releases } = pool;
+  const inline = echo(false);
+  const order: string[] = [];
+  const sink = recorder();
+  const apply = sink.apply;
+  sink.apply = (id, plan, m) => {
+    order.push(`apply ${id}`);
+    apply(id, plan, m);
+  };
+  const run = pool.run.bind(pool);
+  pool.run = (b) => {
+    order.push(`out ${b.messages.map((m) => m.id).join(',')}`);
+    return run(b);
+  };
+  const d = new Dispatcher(pool, { batchMax: 8, handoffMin: 2, maxInFlight: 100, inline }, sink);
+  for (let i = 1; i <= 2; i++) d.enqueue(msg(i));
+  await turn();
+  for (let i = 3; i <= 5; i++) d.enqueue(msg(i));
+  await turn();
+  assert.equal(order, ['out 1,2'], 'the worker is busy: 3-5 wait');
+  releases.shift()!();
+  await turn();
+  assert.equal(order, ['out 1,2', 'out 3,4,5', 'apply 1', 'apply 2'], 'the next batch leaves before the plans of the first are applied');
+  d.enqueue(msg(6));
+  await turn();
+  releases.shift()!();
+  await turn();
+  assert.equal(order.slice(4), ['apply 3', 'apply 4', 'apply 5', 'apply 6'], 'one message is not worth a hand-off: decided here, after the plans before it');
+  assert.equal(inline.batches, [[6]]);
   assert.is(d.inFlight, 0);
 });
 

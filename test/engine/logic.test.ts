@@ -1,6 +1,7 @@
 // The worker pool behind the dispatcher: started with the service's shared state, it takes every
 // batch handed to it, however many wait.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../src/config/index.js';
@@ -10,10 +11,20 @@ import { ContactTable } from '../../src/shared/contact-table.js';
 import { SharedCounters } from '../../src/shared/counters.js';
 import { planSockets } from '../../src/transport/sockets.js';
 
-const config = loadConfig({ argv: [], env: { PCSCF_SIP__NEXT_HOP: 'sip:192.0.2.20:5060', PCSCF_SIP__LISTEN: '[{transport: udp, address: 192.0.2.1, port: 5060}]' } });
-const init: WorkerInit = {
-  config, sockets: planSockets(config), contacts: ContactTable.create({ capacity: 16 }).buffer, counters: SharedCounters.create(PCSCF_METRICS).buffer,
+const initWith = (env: Record<string, string> = {}): WorkerInit => {
+  const config = loadConfig({ argv: [], env: { PCSCF_SIP__NEXT_HOP: 'sip:192.0.2.20:5060', PCSCF_SIP__LISTEN: '[{transport: udp, address: 192.0.2.1, port: 5060}]', ...env } });
+  return { config, sockets: planSockets(config), contacts: ContactTable.create({ capacity: 16 }).buffer, counters: SharedCounters.create(PCSCF_METRICS).buffer };
 };
+const init = initWith();
+
+/** How many threads of this process run under SCHED_BATCH (policy 3, field 41 of /proc/<pid>/task/<tid>/stat). */
+const batchThreads = (): number => readdirSync('/proc/self/task').filter((t) => {
+  try {
+    return readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[38] === '3';
+  } catch {
+    return false; // a thread that ended meanwhile
+  }
+}).length;
 
 test('batches beyond the threads are queued, not refused (the dispatcher bounds the backlog)', async () => {
   const pool = await PoolLogic.start(init, 1);
@@ -44,6 +55,18 @@ test('utilization: the time the workers report deciding, over the wall time sinc
     assert.is(pool.utilizationSinceLast(), 0, 'nothing decided since the previous reading');
   } finally {
     await pool.close();
+  }
+});
+
+test('workers.scheduling: batch puts every pool worker under SCHED_BATCH, and only them; normal leaves them alone', async () => {
+  assert.is(batchThreads(), 0);
+  for (const [scheduling, expected] of [['batch', 2], ['normal', 0]] as const) {
+    const pool = await PoolLogic.start(initWith({ PCSCF_WORKERS__SCHEDULING: scheduling }), 2);
+    try {
+      assert.is(batchThreads(), expected, scheduling);
+    } finally {
+      await pool.close();
+    }
   }
 });
 
