@@ -1,6 +1,6 @@
 // The few libc calls Node lacks (AF_NETLINK sockets, network namespaces, a thread's scheduling
-// policy), through koffi (DESIGN.md: ~50 ns per call, safe in worker threads). Every call that fails becomes a SyscallError carrying errno and its name;
-// nothing else leaves this module.
+// policy), through koffi (DESIGN.md: ~50 ns per call, safe in worker threads). Every call that
+// fails becomes a SyscallError carrying errno and its name; nothing else leaves this module.
 
 import koffi from 'koffi';
 
